@@ -1,0 +1,29 @@
+package dev.flint.engine.tensor;
+
+import dev.flint.engine.parallel.WorkerPool;
+
+/** Matrix products spread over a {@link WorkerPool}: each task computes a contiguous range of output rows. */
+public final class MatMul {
+    /** Rows per task: enough to amortise scheduling, few enough that both cores get an even share. */
+    private static final int ROWS_PER_TASK = 16;
+
+    private MatMul() {}
+
+    /** {@code out[t * w.rows() + r] = W[r] · x[t]} for every row r and every token t of {@code x}. */
+    public static void apply(WorkerPool pool, WeightMatrix w, Activations x, float[] out) {
+        apply(pool, w, x, out, w.rows());
+    }
+
+    public static void apply(WorkerPool pool, WeightMatrix w, Activations x, float[] out, int outStride) {
+        if (x.format != w.activationFormat()) {
+            throw new IllegalArgumentException("activations in " + x.format + " but " + w.type() + " reads "
+                    + w.activationFormat());
+        }
+        int rows = w.rows();
+        int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        pool.parallelFor(tasks, task -> {
+            int from = task * ROWS_PER_TASK;
+            w.matmul(x, out, outStride, from, Math.min(rows, from + ROWS_PER_TASK));
+        });
+    }
+}
