@@ -1,0 +1,328 @@
+package dev.flint.engine.model;
+
+import dev.flint.engine.kv.KvCache;
+import dev.flint.engine.parallel.WorkerPool;
+import dev.flint.engine.tensor.MatMul;
+import dev.flint.engine.tensor.Numerics;
+import dev.flint.engine.tensor.WeightMatrix;
+
+/**
+ * The forward pass shared by every {@link Architecture}: pre-norm attention with grouped-query heads and RoPE, then a
+ * SwiGLU or GELU feed-forward, each added to the residual stream. A batch may mix tokens of several sequences (each
+ * token names its KV cache and position), which is what continuous batching needs; a prompt is simply a batch of
+ * consecutive positions of one sequence. Numerics follow llama.cpp's CPU backend: activations encoded per weight type,
+ * KV stored at half precision, q and attention weights rounded to half precision before their products.
+ */
+public final class Transformer {
+    private final ModelConfig c;
+    private final ModelWeights w;
+    private final int nVocab;
+    private final Rope rope;
+    private final ThreadLocal<float[]> scoreBuffers = ThreadLocal.withInitial(() -> new float[256]);
+    private Scratch scratch;
+
+    public Transformer(ModelConfig config, ModelWeights weights, int nVocab) {
+        this.c = config;
+        this.w = weights;
+        this.nVocab = nVocab;
+        this.rope = new Rope(config, weights.ropeFreqFactors());
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    public int vocabularySize() {
+        return nVocab;
+    }
+
+    /** A KV cache for one sequence of up to {@code capacity} tokens. */
+    public KvCache newCache(int capacity) {
+        return new KvCache(c.blockCount(), capacity, c.kvDim());
+    }
+
+    /**
+     * Evaluates {@code batch}; for the i-th token that asked for logits (in batch order) writes them to
+     * {@code logits[i * vocabularySize()]}. Serialised: one forward pass at a time uses the model's scratch memory
+     * and all of the pool's threads.
+     */
+    public synchronized void forward(Batch batch, float[] logits, WorkerPool pool) {
+        int n = batch.size();
+        if (n == 0) {
+            return;
+        }
+        for (int t = 0; t < n; t++) {
+            int pos = batch.position(t);
+            if (pos < 0 || pos >= batch.cache(t).capacity()) {
+                throw new IllegalArgumentException("position " + pos + " is outside the context of "
+                        + batch.cache(t).capacity() + " tokens");
+            }
+            int tok = batch.token(t);
+            if (tok < 0 || tok >= nVocab) {
+                throw new IllegalArgumentException("token id " + tok + " is outside the vocabulary of " + nVocab);
+            }
+        }
+        if (logits != null && logits.length < (long) batch.logitCount() * nVocab) {
+            throw new IllegalArgumentException("logits buffer too small for " + batch.logitCount() + " rows");
+        }
+        Scratch s = scratch(n);
+        int e = c.embeddingLength();
+
+        for (int t = 0; t < n; t++) {
+            w.tokenEmbedding().dequantizeRow(batch.token(t), s.x, t * e);
+            rope.angles(batch.position(t), s.rope, t * rope.dims());
+        }
+
+        for (int l = 0; l < c.blockCount(); l++) {
+            LayerWeights lw = w.layers()[l];
+            attention(l, lw, batch, s, pool);
+            feedForward(lw, n, s, pool);
+        }
+
+        int m = batch.logitCount();
+        if (m == 0 || logits == null) {
+            return;
+        }
+        int r = 0;
+        for (int t = 0; t < n; t++) {
+            if (batch.wantsLogits(t)) {
+                norm(s.x, t * e, s.xn, r * e, w.outputNorm(), w.outputNormBias());
+                r++;
+            }
+        }
+        s.inOut.reset(s.xn, e, m);
+        matmul(pool, w.output(), s.inOut, logits);
+    }
+
+    private void attention(int l, LayerWeights lw, Batch batch, Scratch s, WorkerPool pool) {
+        int n = batch.size();
+        int e = c.embeddingLength();
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int hd = c.headDim();
+        for (int t = 0; t < n; t++) {
+            norm(s.x, t * e, s.xn, t * e, lw.attnNorm(), lw.attnNormBias());
+        }
+        s.inAttn.reset(s.xn, e, n);
+        matmul(pool, lw.wq(), s.inAttn, s.q);
+        matmul(pool, lw.wk(), s.inAttn, s.k);
+        matmul(pool, lw.wv(), s.inAttn, s.v);
+        int rd = rope.dims();
+        for (int t = 0; t < n; t++) {
+            addBias(s.q, t * qDim, lw.bq());
+            addBias(s.k, t * kvDim, lw.bk());
+            addBias(s.v, t * kvDim, lw.bv());
+            rope.rotate(s.q, t * qDim, c.headCount(), hd, s.rope, t * rd);
+            rope.rotate(s.k, t * kvDim, c.headCountKv(), hd, s.rope, t * rd);
+            // store K and V at half precision, as llama.cpp's F16 cache does
+            KvCache cache = batch.cache(t);
+            int p = batch.position(t) * kvDim;
+            float[] kc = cache.keys(l);
+            float[] vc = cache.values(l);
+            for (int i = 0; i < kvDim; i++) {
+                kc[p + i] = Numerics.roundToF16(s.k[t * kvDim + i]);
+                vc[p + i] = Numerics.roundToF16(s.v[t * kvDim + i]);
+            }
+        }
+        int heads = c.headCount();
+        int group = heads / c.headCountKv();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        pool.parallelFor(n * heads, task -> {
+            int t = task / heads;
+            int h = task % heads;
+            attendHead(s, l, batch.cache(t), batch.position(t), t * qDim + h * hd, (h / group) * hd, scale);
+        });
+        s.inWo.reset(s.att, qDim, n);
+        matmul(pool, lw.wo(), s.inWo, s.tmp);
+        for (int t = 0; t < n; t++) {
+            addBias(s.tmp, t * e, lw.bo());
+            for (int i = 0; i < e; i++) {
+                s.x[t * e + i] += s.tmp[t * e + i];
+            }
+        }
+    }
+
+    /** One head of one token: softmax(q·K / sqrt(d)) · V over positions 0..pos of its sequence. */
+    private void attendHead(Scratch s, int layer, KvCache cache, int pos, int qOff, int kvOff, float scale) {
+        int hd = c.headDim();
+        int kvDim = c.kvDim();
+        float[] kc = cache.keys(layer);
+        float[] vc = cache.values(layer);
+        float[] q = s.q;
+        float[] scores = scoreBuffers.get();
+        if (scores.length < pos + 1) {
+            scores = new float[Math.max(pos + 1, scores.length * 2)];
+            scoreBuffers.set(scores);
+        }
+        float[] qh = s.qHalf(qOff, hd);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j <= pos; j++) {
+            int ko = j * kvDim + kvOff;
+            float dot = 0f;
+            for (int i = 0; i < hd; i++) {
+                dot += qh[i] * kc[ko + i];
+            }
+            float sc = dot * scale;
+            scores[j] = sc;
+            if (sc > max) {
+                max = sc;
+            }
+        }
+        double sum = 0;
+        for (int j = 0; j <= pos; j++) {
+            float p = (float) Math.exp(scores[j] - max);
+            scores[j] = p;
+            sum += p;
+        }
+        float inv = (float) (1.0 / sum);
+        float[] out = s.att;
+        java.util.Arrays.fill(out, qOff, qOff + hd, 0f);
+        for (int j = 0; j <= pos; j++) {
+            float p = Numerics.roundToF16(scores[j] * inv);
+            int vo = j * kvDim + kvOff;
+            for (int i = 0; i < hd; i++) {
+                out[qOff + i] += p * vc[vo + i];
+            }
+        }
+    }
+
+    private void feedForward(LayerWeights lw, int n, Scratch s, WorkerPool pool) {
+        int e = c.embeddingLength();
+        int ff = c.feedForwardLength();
+        for (int t = 0; t < n; t++) {
+            norm(s.x, t * e, s.xn, t * e, lw.ffnNorm(), lw.ffnNormBias());
+        }
+        s.inFfn.reset(s.xn, e, n);
+        matmul(pool, lw.ffnUp(), s.inFfn, s.up);
+        if (lw.ffnGate() != null) {
+            matmul(pool, lw.ffnGate(), s.inFfn, s.gate);
+            for (int i = 0; i < n * ff; i++) {
+                float g = s.gate[i];
+                s.up[i] *= g / (1.0f + (float) Math.exp(-g));
+            }
+        } else {
+            for (int t = 0; t < n; t++) {
+                addBias(s.up, t * ff, lw.ffnUpBias());
+            }
+            for (int i = 0; i < n * ff; i++) {
+                s.up[i] = gelu(s.up[i]);
+            }
+        }
+        s.inDown.reset(s.up, ff, n);
+        matmul(pool, lw.ffnDown(), s.inDown, s.tmp);
+        for (int t = 0; t < n; t++) {
+            addBias(s.tmp, t * e, lw.ffnDownBias());
+            for (int i = 0; i < e; i++) {
+                s.x[t * e + i] += s.tmp[t * e + i];
+            }
+        }
+    }
+
+    private static void matmul(WorkerPool pool, WeightMatrix m, EncodedInput in, float[] out) {
+        MatMul.apply(pool, m, in.get(m.activationFormat()), out);
+    }
+
+    /** RMSNorm or LayerNorm of one row, then the weight and optional bias; sums in double as ggml does. */
+    private void norm(float[] x, int xOff, float[] y, int yOff, float[] weight, float[] bias) {
+        int e = c.embeddingLength();
+        float eps = c.normEps();
+        if (c.architecture().norm == Architecture.NormType.RMS) {
+            double sum = 0;
+            for (int i = 0; i < e; i++) {
+                float v = x[xOff + i];
+                sum += v * v;
+            }
+            float mean = (float) (sum / e);
+            float scale = (float) (1.0 / Math.sqrt(mean + eps));
+            for (int i = 0; i < e; i++) {
+                y[yOff + i] = x[xOff + i] * scale * weight[i];
+            }
+        } else {
+            double sum = 0;
+            for (int i = 0; i < e; i++) {
+                sum += x[xOff + i];
+            }
+            float mean = (float) (sum / e);
+            double sum2 = 0;
+            for (int i = 0; i < e; i++) {
+                float v = x[xOff + i] - mean;
+                y[yOff + i] = v;
+                sum2 += v * v;
+            }
+            float variance = (float) (sum2 / e);
+            float scale = (float) (1.0 / Math.sqrt(variance + eps));
+            for (int i = 0; i < e; i++) {
+                y[yOff + i] = y[yOff + i] * scale * weight[i] + (bias != null ? bias[i] : 0f);
+            }
+        }
+    }
+
+    private static void addBias(float[] x, int off, float[] bias) {
+        if (bias != null) {
+            for (int i = 0; i < bias.length; i++) {
+                x[off + i] += bias[i];
+            }
+        }
+    }
+
+    private static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+    private static final float GELU_COEF_A = 0.044715f;
+
+    /** Tanh-approximated GELU through half precision, as ggml's lookup table computes it. */
+    static float gelu(float x) {
+        if (x <= -10f) {
+            return 0f;
+        }
+        if (x >= 10f) {
+            return x;
+        }
+        float h = Numerics.roundToF16(x);
+        float g = 0.5f * h * (1.0f + (float) Math.tanh(SQRT_2_OVER_PI * h * (1.0f + GELU_COEF_A * h * h)));
+        return Numerics.roundToF16(g);
+    }
+
+    private Scratch scratch(int n) {
+        if (scratch == null || scratch.capacity < n) {
+            scratch = new Scratch(c, Math.max(n, scratch == null ? 1 : scratch.capacity));
+        }
+        return scratch;
+    }
+
+    /** Working memory for batches of up to {@code capacity} tokens, reused across calls. */
+    private static final class Scratch {
+        final int capacity;
+        final float[] x, xn, q, k, v, att, tmp, up, gate, rope;
+        final EncodedInput inAttn, inWo, inFfn, inDown, inOut;
+        private final ThreadLocal<float[]> qh;
+
+        Scratch(ModelConfig c, int capacity) {
+            this.capacity = capacity;
+            int e = c.embeddingLength();
+            x = new float[capacity * e];
+            xn = new float[capacity * e];
+            q = new float[capacity * c.qDim()];
+            k = new float[capacity * c.kvDim()];
+            v = new float[capacity * c.kvDim()];
+            att = new float[capacity * c.qDim()];
+            tmp = new float[capacity * e];
+            up = new float[capacity * c.feedForwardLength()];
+            gate = new float[capacity * c.feedForwardLength()];
+            rope = new float[capacity * c.ropeDim()];
+            inAttn = new EncodedInput(e, capacity);
+            inWo = new EncodedInput(c.qDim(), capacity);
+            inFfn = new EncodedInput(e, capacity);
+            inDown = new EncodedInput(c.feedForwardLength(), capacity);
+            inOut = new EncodedInput(e, capacity);
+            qh = ThreadLocal.withInitial(() -> new float[c.headDim()]);
+        }
+
+        /** The query head rounded to half precision (llama.cpp converts q to F16 for the K·q product). */
+        float[] qHalf(int off, int hd) {
+            float[] r = qh.get();
+            for (int i = 0; i < hd; i++) {
+                r[i] = Numerics.roundToF16(q[off + i]);
+            }
+            return r;
+        }
+    }
+}
