@@ -1,0 +1,47 @@
+package dev.flint.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code flint} command line. */
+@Command(name = "flint", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Real-time code completion with a pure-Java GGUF engine.",
+        subcommands = {InfoCommand.class, TokenizeCommand.class, EvalCommand.class, GenerateCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns the exit code (tests call this instead of main). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        return cl.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"flint " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+        }
+    }
+
+    /** Turns expected failures (bad model file, bad input) into one clear line and exit code 1, no stack trace. */
+    static final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (e instanceof java.nio.file.NoSuchFileException nsf) {
+                msg = "file not found: " + nsf.getFile();
+            }
+            cl.getErr().println("flint: " + msg);
+            if (System.getenv("FLINT_DEBUG") != null) {
+                e.printStackTrace(cl.getErr());
+            }
+            return 1;
+        }
+    }
+}

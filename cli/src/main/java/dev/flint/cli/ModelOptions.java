@@ -1,0 +1,24 @@
+package dev.flint.cli;
+
+import dev.flint.engine.EngineOptions;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Options shared by every command that loads a model. */
+final class ModelOptions {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF model file")
+    Path model;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "compute threads (default: the CPUs this process may use)")
+    int threads;
+
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N",
+            description = "context length in tokens (default: the model's, capped at 4096)")
+    int contextLength;
+
+    EngineOptions engineOptions(boolean warmup) {
+        return new EngineOptions(threads, contextLength, 0, warmup);
+    }
+}

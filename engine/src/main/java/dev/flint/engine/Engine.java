@@ -1,0 +1,126 @@
+package dev.flint.engine;
+
+import dev.flint.engine.generate.GenerationRequest;
+import dev.flint.engine.generate.GenerationResult;
+import dev.flint.engine.generate.Generator;
+import dev.flint.engine.generate.Session;
+import dev.flint.engine.generate.SessionFactory;
+import dev.flint.engine.generate.TokenListener;
+import dev.flint.engine.model.Batch;
+import dev.flint.engine.model.Model;
+import dev.flint.engine.parallel.WorkerPool;
+import dev.flint.engine.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The engine's front door: a loaded model, its tokenizer and the threads that run it. Load once, then create a
+ * {@link Session} per sequence and {@link #generate} on it.
+ *
+ * <pre>{@code
+ * try (Engine engine = Engine.load(Path.of("model.gguf"), EngineOptions.defaults())) {
+ *     Session s = engine.newSession();
+ *     int[] prompt = engine.tokenizer().encode("def fib(n):", true, true);
+ *     GenerationResult r = engine.generate(s, GenerationRequest.of(prompt, 64, SamplerConfig.greedy()),
+ *             (token, text) -> System.out.print(text));
+ * }
+ * }</pre>
+ */
+public final class Engine implements AutoCloseable {
+    private final Model model;
+    private final Tokenizer tokenizer;
+    private final WorkerPool pool;
+    private final EngineOptions options;
+    private final int contextLength;
+    private final Generator generator;
+    private final SessionFactory sessions;
+
+    private Engine(Model model, Tokenizer tokenizer, EngineOptions options) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.options = options;
+        this.pool = new WorkerPool(options.threads());
+        int train = model.config().contextLength();
+        this.contextLength = options.contextLength() > 0 ? options.contextLength()
+                : Math.min(train, EngineOptions.DEFAULT_CONTEXT_CAP);
+        this.generator = new Generator(tokenizer);
+        this.sessions = new SessionFactory(model.transformer(), pool, options.batchSize());
+    }
+
+    public static Engine load(Path path, EngineOptions options) throws IOException {
+        Model model = Model.load(path);
+        try {
+            Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
+            if (tokenizer.vocabulary().size() != model.vocabularySize()) {
+                throw new ModelLoadException(path + ": the tokenizer has " + tokenizer.vocabulary().size()
+                        + " tokens but the embedding matrix has " + model.vocabularySize() + " rows");
+            }
+            Engine engine = new Engine(model, tokenizer, options);
+            if (options.warmup()) {
+                engine.warmUp();
+            }
+            return engine;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs prompt-sized and decode-sized passes on a scratch sequence so C2 compiles the kernels now rather than
+     * during the first user's request.
+     */
+    private void warmUp() {
+        var tf = model.transformer();
+        int n = Math.min(options.batchSize(), 32);
+        var cache = tf.newCache(n + 16);
+        Batch b = new Batch();
+        float[] logits = new float[tf.vocabularySize()];
+        for (int round = 0; round < 3; round++) {
+            b.clear();
+            for (int i = 0; i < n; i++) {
+                b.add(i % tf.vocabularySize(), i, cache, i == n - 1);
+            }
+            tf.forward(b, logits, pool);
+            for (int i = 0; i < 12; i++) {
+                b.clear().add(1, n + i, cache, true);
+                tf.forward(b, logits, pool);
+            }
+        }
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public WorkerPool pool() {
+        return pool;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public Session newSession() {
+        return sessions.create(contextLength);
+    }
+
+    public Session newSession(int contextLength) {
+        return sessions.create(contextLength);
+    }
+
+    public GenerationResult generate(Session session, GenerationRequest request, TokenListener listener) {
+        return generator.generate(session, request, listener);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        model.close();
+    }
+}
