@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 
 /**
  * Prompt-processing and generation speed, like llama-bench: pp = P random tokens evaluated from an empty cache in
@@ -28,7 +27,7 @@ import java.util.concurrent.Callable;
  * read bandwidth measured on this machine with the same threads.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure prompt and generation speed.")
-final class BenchCommand implements Callable<Integer> {
+final class BenchCommand extends CliCommand {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF model file")
     Path model;
 
@@ -110,9 +109,9 @@ final class BenchCommand implements Callable<Integer> {
                 out.put("bandwidth_utilisation", tg * bytes / bw);
             }
             if (json) {
-                System.out.println(Json.write(out));
+                out().println(Json.write(out));
             } else {
-                out.forEach((k, v) -> System.out.println(k + ": " + (v instanceof Double d ? String.format("%.2f", d) : v)));
+                out.forEach((k, v) -> out().println(k + ": " + (v instanceof Double d ? String.format("%.2f", d) : v)));
             }
         }
         return 0;

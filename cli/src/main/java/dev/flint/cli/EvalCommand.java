@@ -19,7 +19,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /**
  * Evaluates a prompt in batched passes and prints, as JSON, the prompt tokens and the top-k logits after every
@@ -28,7 +27,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluate a prompt; print top-k logits per position as JSON.")
-final class EvalCommand implements Callable<Integer> {
+final class EvalCommand extends CliCommand {
     @Mixin
     ModelOptions modelOptions;
 
@@ -82,7 +81,7 @@ final class EvalCommand implements Callable<Integer> {
             out.put("n_vocab", nv);
             out.put("prompt_tokens", prompt);
             out.put("prompt_top" + top, tops);
-            System.out.println(Json.write(out));
+            out().println(Json.write(out));
         }
         return 0;
     }

@@ -11,16 +11,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** Generates a continuation, streaming text to the terminal; with --json prints token ids and text at the end. */
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate text from a prompt.")
-final class GenerateCommand implements Callable<Integer> {
+final class GenerateCommand extends CliCommand {
     @Mixin
     ModelOptions modelOptions;
 
@@ -61,14 +59,17 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String prompt = input.read();
-        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter out = out();
         try (Engine engine = Engine.load(modelOptions.model, modelOptions.engineOptions(true))) {
             int[] tokens = engine.tokenizer().encode(prompt, true, true);
             SamplerConfig sampling = SamplerConfig.defaults()
                     .withTemperature(temperature).withTopK(topK).withTopP(topP).withMinP(minP)
                     .withRepeatPenalty(repeatPenalty).withSeed(seed);
             Session session = engine.newSession();
-            TokenListener listener = json ? TokenListener.NONE : (tok, text) -> out.print(text);
+            TokenListener listener = json ? TokenListener.NONE : (tok, text) -> {
+                out.print(text);
+                out.flush();
+            };
             if (!json && echo) {
                 out.print(prompt);
             }
@@ -84,7 +85,7 @@ final class GenerateCommand implements Callable<Integer> {
                 out.println(Json.write(o));
             } else {
                 out.println();
-                System.err.printf("%n[%d prompt tokens in %.0f ms, %d generated in %.0f ms: %.1f tok/s; %s]%n",
+                err().printf("%n[%d prompt tokens in %.0f ms, %d generated in %.0f ms: %.1f tok/s; %s]%n",
                         tokens.length, r.timings().promptMs(), r.tokens().length, r.timings().generationMs(),
                         r.tokens().length * 1000.0 / Math.max(1e-9, r.timings().generationMs()),
                         r.finishReason().name().toLowerCase());

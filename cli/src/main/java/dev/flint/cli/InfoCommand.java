@@ -13,11 +13,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
 
 /** Describes a model file: architecture, hyper-parameters, tensor types, tokenizer, FIM tokens, size. */
 @Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a GGUF model.")
-final class InfoCommand implements Callable<Integer> {
+final class InfoCommand extends CliCommand {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF model file")
     Path model;
 
@@ -32,7 +31,7 @@ final class InfoCommand implements Callable<Integer> {
         try (GgufFile f = GgufFile.open(model)) {
             Map<String, Object> info = describe(f);
             if (json) {
-                System.out.println(Json.write(info));
+                out().println(Json.write(info));
             } else {
                 print(info, "");
             }
@@ -104,17 +103,17 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     @SuppressWarnings("unchecked")
-    private static void print(Map<String, Object> m, String indent) {
+    private void print(Map<String, Object> m, String indent) {
         for (var e : m.entrySet()) {
             if (e.getValue() instanceof Map<?, ?> sub) {
                 if (!indent.isEmpty() && sub.keySet().equals(java.util.Set.of("id", "text"))) {
-                    System.out.println(indent + e.getKey() + ": " + sub.get("id") + " " + sub.get("text"));
+                    out().println(indent + e.getKey() + ": " + sub.get("id") + " " + sub.get("text"));
                     continue;
                 }
-                System.out.println(indent + e.getKey() + ":");
+                out().println(indent + e.getKey() + ":");
                 print((Map<String, Object>) sub, indent + "  ");
             } else {
-                System.out.println(indent + e.getKey() + ": " + (e.getValue() == null ? "-" : e.getValue()));
+                out().println(indent + e.getKey() + ": " + (e.getValue() == null ? "-" : e.getValue()));
             }
         }
     }

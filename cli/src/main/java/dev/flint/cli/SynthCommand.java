@@ -8,12 +8,11 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 /** Writes a random-weight GGUF with a real model's exact shapes, for benchmarks (speed does not depend on values). */
 @Command(name = "synth", mixinStandardHelpOptions = true,
         description = "Write a random-weight GGUF with a real model's shapes and tokenizer, in any supported type.")
-final class SynthCommand implements Callable<Integer> {
+final class SynthCommand extends CliCommand {
     @Option(names = "--model", required = true, paramLabel = "NAME",
             description = "model shape: qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, deepseek-coder-1.3b, starcoder2-3b, llama-3.2-1b")
     String shape;
@@ -39,7 +38,7 @@ final class SynthCommand implements Callable<Integer> {
         Path v = vocab != null ? vocab : findFixtureVocab(s.vocabFixture());
         long t0 = System.nanoTime();
         SyntheticModel.write(s, plan, v, output, seed);
-        System.err.printf("wrote %s: %s %s, %.1f MiB in %.1f s%n", output, s.name(), plan.fileType(),
+        err().printf("wrote %s: %s %s, %.1f MiB in %.1f s%n", output, s.name(), plan.fileType(),
                 Files.size(output) / 1048576.0, (System.nanoTime() - t0) / 1e9);
         return 0;
     }

@@ -9,12 +9,11 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** Prints the token ids of a text as JSON. Works on vocab-only GGUF files too. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Tokenize text with a model's tokenizer and print the ids as JSON.")
-final class TokenizeCommand implements Callable<Integer> {
+final class TokenizeCommand extends CliCommand {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF file (vocab-only files work)")
     Path model;
 
@@ -49,7 +48,7 @@ final class TokenizeCommand implements Callable<Integer> {
                 }
                 out.put("pieces", p);
             }
-            System.out.println(Json.write(out));
+            out().println(Json.write(out));
         }
         return 0;
     }

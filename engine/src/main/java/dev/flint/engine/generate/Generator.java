@@ -76,6 +76,10 @@ public final class Generator {
             if (n == req.maxTokens()) {
                 break; // no need to evaluate a token nobody will sample after
             }
+            if (req.cancellation().isCancelled()) {
+                reason = FinishReason.CANCELLED; // checked again here so a cancel costs no further forward pass
+                break;
+            }
             if (session.length() >= session.capacity()) {
                 reason = FinishReason.CONTEXT;
                 break;

@@ -1,0 +1,120 @@
+package dev.flint.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flint.engine.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void generatePrintsLlamaCppsGreedyStory() {
+        CliRunner r = CliRunner.run("generate", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
+                "-p", "Once upon a time", "-n", "64", "--temp", "0", "-t", "2");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().startsWith("Once upon a time, there was a little girl named Lily. She loved to play "
+                + "outside in the park."), r.out());
+    }
+
+    @Test
+    void generateJsonListsTokenIdsAndText() throws Exception {
+        CliRunner r = CliRunner.run("generate", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
+                "-p", "Once upon a time", "-n", "8", "--temp", "0", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        JsonNode ref = JSON.readTree(Fixtures.reference("stories260K-F32.story.json").toFile());
+        for (int i = 0; i < 8; i++) {
+            assertEquals(ref.get("greedy").get(i).asInt(), j.get("tokens").get(i).asInt());
+        }
+        assertEquals("length", j.get("finish_reason").asText());
+        assertTrue(j.get("text").asText().startsWith(", there was"), j.get("text").asText());
+    }
+
+    @Test
+    void evalReproducesReferencePromptTokensAndLogits(@TempDir Path tmp) throws Exception {
+        Path logits = tmp.resolve("last.f32");
+        CliRunner r = CliRunner.run("eval", "-m", Fixtures.model("tiny-qwen2-F16.gguf").toString(),
+                "-f", Fixtures.dir().resolve("prompts/code-python.txt").toString(), "--top", "5",
+                "--logits-out", logits.toString(), "-t", "2");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        JsonNode ref = JSON.readTree(Fixtures.reference("tiny-qwen2-F16.code-python.json").toFile());
+        assertEquals(ref.get("prompt_tokens"), j.get("prompt_tokens"));
+        assertEquals(ref.get("prompt_tokens").size(), j.get("prompt_top5").size());
+        float[] mine = floats(Files.readAllBytes(logits));
+        float[] theirs = floats(Files.readAllBytes(Fixtures.reference("tiny-qwen2-F16.code-python.logits.f32")));
+        assertEquals(theirs.length, mine.length);
+        double dot = 0, a = 0, b = 0;
+        for (int i = 0; i < mine.length; i++) {
+            dot += mine[i] * theirs[i];
+            a += mine[i] * mine[i];
+            b += theirs[i] * theirs[i];
+        }
+        assertTrue(dot / Math.sqrt(a * b) > 0.9999);
+    }
+
+    @Test
+    void evalAcceptsTokenIds() throws Exception {
+        CliRunner r = CliRunner.run("eval", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
+                "--tokens", "1,403,407,261,378", "--top", "3");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals(5, j.get("prompt_top3").size());
+        assertEquals(403, j.get("prompt_top3").get(0).get(0).get(0).asInt());
+    }
+
+    @Test
+    void tokenizeHonoursNoBosAndNoSpecial() throws Exception {
+        String model = Fixtures.model("tiny-qwen2-F16.gguf").toString();
+        JsonNode withAll = JSON.readTree(CliRunner.run("tokenize", "-m", model, "-p", "<｜fim▁begin｜>x").out());
+        JsonNode plain = JSON.readTree(CliRunner.run("tokenize", "-m", model, "-p", "<｜fim▁begin｜>x",
+                "--no-bos", "--no-special").out());
+        assertEquals(32013, withAll.get("tokens").get(0).asInt()); // BOS
+        assertEquals(32016, withAll.get("tokens").get(1).asInt()); // the FIM token, parsed as special
+        assertTrue(plain.get("tokens").size() > 2, plain.toString());
+        assertTrue(plain.get("tokens").get(0).asInt() != 32013);
+    }
+
+    @Test
+    void infoDescribesArchitectureTokenizerAndFimTokens() throws Exception {
+        CliRunner r = CliRunner.run("info", "-m", Fixtures.model("tiny-qwen2-Q4_K_M.gguf").toString(), "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals("qwen2", j.get("architecture").asText());
+        assertEquals(256, j.get("hyperparameters").get("embedding_length").asInt());
+        assertTrue(j.get("tensor_types").has("Q4_K"));
+        assertEquals(32016, j.get("tokenizer").get("fim").get("prefix").get("id").asInt());
+    }
+
+    @Test
+    void missingModelFileGivesOneClearLine() {
+        CliRunner r = CliRunner.run("info", "-m", "/nonexistent/model.gguf");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("file not found: /nonexistent/model.gguf"), r.err());
+    }
+
+    @Test
+    void notAGgufFileGivesAClearError(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("x.gguf");
+        Files.writeString(f, "this is certainly not a model file, just some text long enough");
+        CliRunner r = CliRunner.run("generate", "-m", f.toString(), "-p", "hi");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("is not a GGUF file"), r.err());
+    }
+
+    private static float[] floats(byte[] b) {
+        float[] f = new float[b.length / 4];
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+        return f;
+    }
+}
