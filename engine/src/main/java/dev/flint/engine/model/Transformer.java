@@ -5,6 +5,9 @@ import dev.flint.engine.parallel.WorkerPool;
 import dev.flint.engine.tensor.MatMul;
 import dev.flint.engine.tensor.Numerics;
 import dev.flint.engine.tensor.WeightMatrix;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The forward pass shared by every {@link Architecture}: pre-norm attention with grouped-query heads and RoPE, then a
@@ -157,12 +160,7 @@ public final class Transformer {
         float[] qh = s.qHalf(qOff, hd);
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j <= pos; j++) {
-            int ko = j * kvDim + kvOff;
-            float dot = 0f;
-            for (int i = 0; i < hd; i++) {
-                dot += qh[i] * kc[ko + i];
-            }
-            float sc = dot * scale;
+            float sc = dot(qh, 0, kc, j * kvDim + kvOff, hd) * scale;
             scores[j] = sc;
             if (sc > max) {
                 max = sc;
@@ -178,11 +176,39 @@ public final class Transformer {
         float[] out = s.att;
         java.util.Arrays.fill(out, qOff, qOff + hd, 0f);
         for (int j = 0; j <= pos; j++) {
-            float p = Numerics.roundToF16(scores[j] * inv);
-            int vo = j * kvDim + kvOff;
-            for (int i = 0; i < hd; i++) {
-                out[qOff + i] += p * vc[vo + i];
+            axpy(Numerics.roundToF16(scores[j] * inv), vc, j * kvDim + kvOff, out, qOff, hd);
+        }
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        float sum = 0f;
+        if (n >= F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
             }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    /** y[yo..] += a * x[xo..] */
+    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        if (n >= F.length()) {
+            FloatVector va = FloatVector.broadcast(F, a);
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                FloatVector.fromArray(F, x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) {
+            y[yo + i] += a * x[xo + i];
         }
     }
 
