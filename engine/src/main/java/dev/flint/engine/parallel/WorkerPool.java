@@ -1,21 +1,54 @@
 package dev.flint.engine.parallel;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
- * A fixed set of platform threads for the engine's data-parallel loops. The calling thread takes part in every
- * loop, so a pool of {@code n} threads keeps {@code n} cores busy with {@code n - 1} workers. Work is handed out in
- * chunks through an atomic counter, so a core that finishes early takes more.
+ * A fixed set of platform threads for the engine's data-parallel loops. A decode step runs a few hundred short loops
+ * (one per matrix product), so hand-off latency matters more than anything else here: workers spin briefly on a
+ * volatile epoch before parking, and the calling thread takes part in every loop, so a pool of {@code n} threads keeps
+ * {@code n} cores busy with {@code n - 1} workers. Work is handed out through an atomic counter, so a core that
+ * finishes early takes more. Loops from different callers are serialised; a loop body must not start another loop.
  */
 public final class WorkerPool implements AutoCloseable {
+    /** How long an idle worker spins before parking: longer than the gaps inside a forward pass. */
+    private static final long SPIN_NANOS = 200_000;
+
     private final int threads;
     private final Thread[] workers;
-    private final LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+    private final boolean[] sleeping;
+    private final ReentrantLock callerLock = new ReentrantLock();
+    private volatile Job job;
+    private volatile long epoch;
     private volatile boolean closed;
+
+    private static final class Job {
+        final int n;
+        final IntConsumer body;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger workersLeft;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(int n, IntConsumer body, int workers) {
+            this.n = n;
+            this.body = body;
+            this.workersLeft = new AtomicInteger(workers);
+        }
+
+        void drain() {
+            try {
+                for (int i; (i = next.getAndIncrement()) < n; ) {
+                    body.accept(i);
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                next.set(n);
+            }
+        }
+    }
 
     public WorkerPool(int threads) {
         if (threads < 1) {
@@ -23,8 +56,10 @@ public final class WorkerPool implements AutoCloseable {
         }
         this.threads = threads;
         this.workers = new Thread[threads - 1];
+        this.sleeping = new boolean[threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = Thread.ofPlatform().daemon().name("flint-worker-" + i).start(this::runWorker);
+            int id = i;
+            workers[i] = Thread.ofPlatform().daemon().name("flint-worker-" + i).start(() -> runWorker(id));
         }
     }
 
@@ -37,13 +72,30 @@ public final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
-    private void runWorker() {
-        while (!closed) {
-            try {
-                queue.take().run();
-            } catch (InterruptedException e) {
+    private void runWorker(int id) {
+        long seen = 0;
+        while (true) {
+            long start = System.nanoTime();
+            int spins = 0;
+            while (epoch == seen && !closed) {
+                if ((++spins & 63) != 0 || System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    sleeping[id] = true;
+                    if (epoch == seen && !closed) {
+                        LockSupport.park(this);
+                    }
+                    sleeping[id] = false;
+                    start = System.nanoTime();
+                }
+            }
+            if (closed) {
                 return;
             }
+            seen = epoch;
+            Job j = job;
+            j.drain();
+            j.workersLeft.decrementAndGet();
         }
     }
 
@@ -58,42 +110,32 @@ public final class WorkerPool implements AutoCloseable {
             }
             return;
         }
-        AtomicInteger next = new AtomicInteger();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        int helpers = Math.min(workers.length, n - 1);
-        CountDownLatch done = new CountDownLatch(helpers);
-        Runnable drain = () -> {
-            try {
-                for (int i; (i = next.getAndIncrement()) < n; ) {
-                    body.accept(i);
-                }
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-                next.set(n);
-            }
-        };
-        for (int h = 0; h < helpers; h++) {
-            queue.add(() -> {
-                try {
-                    drain.run();
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        drain.run();
+        callerLock.lock();
         try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for workers", e);
-        }
-        Throwable t = failure.get();
-        if (t instanceof RuntimeException re) {
-            throw re;
-        }
-        if (t instanceof Error err) {
-            throw err;
+            if (closed) {
+                throw new IllegalStateException("worker pool is closed");
+            }
+            Job j = new Job(n, body, workers.length);
+            job = j;
+            epoch = epoch + 1; // publishes the job
+            for (int i = 0; i < workers.length; i++) {
+                if (sleeping[i]) {
+                    LockSupport.unpark(workers[i]);
+                }
+            }
+            j.drain();
+            while (j.workersLeft.get() > 0) {
+                Thread.onSpinWait();
+            }
+            Throwable t = j.failure.get();
+            if (t instanceof RuntimeException re) {
+                throw re;
+            }
+            if (t instanceof Error err) {
+                throw err;
+            }
+        } finally {
+            callerLock.unlock();
         }
     }
 
@@ -101,7 +143,7 @@ public final class WorkerPool implements AutoCloseable {
     public void close() {
         closed = true;
         for (Thread w : workers) {
-            w.interrupt();
+            LockSupport.unpark(w);
         }
     }
 }
