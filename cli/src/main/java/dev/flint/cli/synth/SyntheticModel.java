@@ -3,6 +3,7 @@ package dev.flint.cli.synth;
 import dev.flint.engine.gguf.GgufFile;
 import dev.flint.engine.gguf.GgufWriter;
 import dev.flint.engine.tensor.GgmlType;
+import dev.flint.engine.tensor.RandomWeights;
 
 import java.io.IOException;
 import java.nio.file.Path;

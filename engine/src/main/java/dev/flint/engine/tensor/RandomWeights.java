@@ -1,21 +1,33 @@
-package dev.flint.cli.synth;
+package dev.flint.engine.tensor;
 
 import dev.flint.engine.gguf.GgufWriter;
-import dev.flint.engine.tensor.GgmlType;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.SplittableRandom;
 
 /**
  * Random tensor bytes that are valid in every type: random quants, and scales written as small finite half floats
- * (so no block decodes to inf/NaN). Streams in 1 MiB chunks; the values are deterministic for a seed.
+ * (so no block decodes to inf/NaN). For benchmark files and kernel benchmarks, where speed does not depend on the
+ * values. Streams in 1 MiB chunks; the values are deterministic for a seed.
  */
-final class RandomWeights {
+public final class RandomWeights {
     private RandomWeights() {}
 
-    static GgufWriter.TensorBytes of(GgmlType type, long elements, long seed) {
+    public static GgufWriter.TensorBytes of(GgmlType type, long elements, long seed) {
         return out -> write(type, elements, new SplittableRandom(seed), out);
+    }
+
+    /** {@code elements} random elements of {@code type} as bytes (for in-memory benchmarks). */
+    public static byte[] bytes(GgmlType type, long elements, long seed) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) type.bytesFor(elements));
+        try {
+            write(type, elements, new SplittableRandom(seed), out);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toByteArray();
     }
 
     private static void write(GgmlType type, long elements, SplittableRandom rnd, OutputStream out) throws IOException {
