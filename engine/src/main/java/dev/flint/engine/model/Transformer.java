@@ -166,12 +166,7 @@ public final class Transformer {
                 max = sc;
             }
         }
-        double sum = 0;
-        for (int j = 0; j <= pos; j++) {
-            float p = (float) Math.exp(scores[j] - max);
-            scores[j] = p;
-            sum += p;
-        }
+        double sum = expInPlace(scores, pos + 1, max);
         float inv = (float) (1.0 / sum);
         float[] out = s.att;
         java.util.Arrays.fill(out, qOff, qOff + hd, 0f);
@@ -194,6 +189,28 @@ public final class Transformer {
         }
         for (; i < n; i++) {
             sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    /** x[i] = exp(x[i] - max) for i < n; returns the sum. */
+    static double expInPlace(float[] x, int n, float max) {
+        int i = 0;
+        double sum = 0;
+        if (n >= F.length()) {
+            FloatVector vmax = FloatVector.broadcast(F, max);
+            FloatVector acc = FloatVector.zero(F);
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                FloatVector e = FloatVector.fromArray(F, x, i).sub(vmax).lanewise(VectorOperators.EXP);
+                e.intoArray(x, i);
+                acc = acc.add(e);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float p = (float) Math.exp(x[i] - max);
+            x[i] = p;
+            sum += p;
         }
         return sum;
     }
