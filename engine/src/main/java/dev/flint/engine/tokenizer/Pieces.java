@@ -30,7 +30,8 @@ final class Pieces {
         }
         if (v.model() == Vocabulary.Model.SPM) {
             if ((attr & TokenAttr.NORMAL) != 0) {
-                return text.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
+                return text.indexOf('\u2581') < 0 ? text.getBytes(StandardCharsets.UTF_8)
+                        : text.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
             }
             if ((attr & TokenAttr.BYTE) != 0) {
                 return new byte[] {(byte) Integer.parseInt(text.substring(3, 5), 16)};
@@ -42,6 +43,18 @@ final class Pieces {
 
     /** Maps byte-level characters back to bytes; a character outside the map is spelled out as llama.cpp does. */
     private static byte[] byteLevelDecode(String text) {
+        byte[] fast = new byte[text.length()];
+        for (int i = 0; i < fast.length; i++) {
+            int b = ByteLevel.byteOf(text.charAt(i));
+            if (b < 0) {
+                return byteLevelDecodeSlow(text);
+            }
+            fast[i] = (byte) b;
+        }
+        return fast;
+    }
+
+    private static byte[] byteLevelDecodeSlow(String text) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(text.length());
         text.codePoints().forEach(cp -> {
             int b = ByteLevel.byteOf(cp);

@@ -1,7 +1,5 @@
 package dev.flint.engine.tokenizer;
 
-import java.util.Arrays;
-
 /** UTF-8 helpers with llama.cpp's conventions, which differ from the JDK decoder on malformed input. */
 final class Utf8 {
     private Utf8() {
@@ -111,11 +109,5 @@ final class Utf8 {
             return need > back ? len - back : len;
         }
         return len;
-    }
-
-    static byte[] concat(byte[] a, byte[] b) {
-        byte[] r = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
     }
 }
