@@ -79,27 +79,27 @@ final class InfoCommand extends CliCommand {
         Tokenizer tok = Tokenizer.fromGguf(f);
         Vocabulary v = tok.vocabulary();
         Map<String, Object> tk = new LinkedHashMap<>();
-        tk.put("model", v.model());
-        tk.put("pre", v.pre());
+        tk.put("model", v.model().ggufName);
+        tk.put("pre", v.preName());
         tk.put("size", v.size());
         tk.put("add_bos", v.addBos());
         tk.put("bos", special(v, v.bos()));
         tk.put("eos", special(v, v.eos()));
         tk.put("eot", special(v, v.eot()));
         Map<String, Object> fim = new LinkedHashMap<>();
-        fim.put("prefix", special(v, v.fimPrefix()));
-        fim.put("suffix", special(v, v.fimSuffix()));
-        fim.put("middle", special(v, v.fimMiddle()));
-        fim.put("pad", special(v, v.fimPad()));
-        fim.put("repo", special(v, v.fimRepo()));
-        fim.put("file_sep", special(v, v.fimSep()));
+        fim.put("prefix", special(v, v.special().fimPrefix()));
+        fim.put("suffix", special(v, v.special().fimSuffix()));
+        fim.put("middle", special(v, v.special().fimMiddle()));
+        fim.put("pad", special(v, v.special().fimPad()));
+        fim.put("repo", special(v, v.special().fimRepo()));
+        fim.put("file_sep", special(v, v.special().fimSep()));
         tk.put("fim", fim);
         info.put("tokenizer", tk);
         return info;
     }
 
     private static Object special(Vocabulary v, int id) {
-        return id < 0 ? null : Map.of("id", id, "text", v.text(id));
+        return id < 0 ? null : Map.of("id", id, "text", v.token(id));
     }
 
     @SuppressWarnings("unchecked")

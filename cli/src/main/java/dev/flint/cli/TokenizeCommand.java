@@ -44,7 +44,7 @@ final class TokenizeCommand extends CliCommand {
             if (pieces) {
                 String[] p = new String[ids.length];
                 for (int i = 0; i < ids.length; i++) {
-                    p[i] = tok.vocabulary().text(ids[i]);
+                    p[i] = tok.vocabulary().token(ids[i]);
                 }
                 out.put("pieces", p);
             }

@@ -33,7 +33,7 @@ public final class Generator {
             sampler.accept(t);
         }
         StopMatcher stops = new StopMatcher(req.stop());
-        Detokenizer detok = tokenizer.newDetokenizer();
+        Detokenizer detok = tokenizer.detokenizer();
         StringBuilder text = new StringBuilder();
         int emitted = 0;
         int[] out = new int[Math.min(req.maxTokens(), 1024)];
@@ -50,7 +50,7 @@ public final class Generator {
             if (tFirst < 0) {
                 tFirst = System.nanoTime();
             }
-            if (!req.ignoreEos() && tokenizer.vocabulary().isEndOfGeneration(tok)) {
+            if (!req.ignoreEos() && tokenizer.vocabulary().isEog(tok)) {
                 reason = FinishReason.EOS;
                 break;
             }
