@@ -44,7 +44,7 @@ public final class Engine implements AutoCloseable {
         int train = model.config().contextLength();
         this.contextLength = options.contextLength() > 0 ? options.contextLength()
                 : Math.min(train, EngineOptions.DEFAULT_CONTEXT_CAP);
-        this.generator = new Generator(tokenizer);
+        this.generator = new Generator(tokenizer, options.maxDraft());
         this.sessions = new SessionFactory(model.transformer(), pool, options.batchSize());
     }
 

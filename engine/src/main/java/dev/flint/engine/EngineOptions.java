@@ -10,8 +10,10 @@ import dev.flint.engine.parallel.WorkerPool;
  * @param batchSize     prompt tokens evaluated per forward pass
  * @param warmup        run a few throwaway passes at load so the JIT has compiled the hot kernels before the first
  *                      request
+ * @param maxDraft      tokens drafted per speculative decode step under greedy sampling (n-gram self-speculation);
+ *                      0 turns speculation off
  */
-public record EngineOptions(int threads, int contextLength, int batchSize, boolean warmup) {
+public record EngineOptions(int threads, int contextLength, int batchSize, boolean warmup, int maxDraft) {
     public static final int DEFAULT_CONTEXT_CAP = 4096;
 
     public EngineOptions {
@@ -24,6 +26,13 @@ public record EngineOptions(int threads, int contextLength, int batchSize, boole
         if (batchSize <= 0) {
             batchSize = 64;
         }
+        if (maxDraft < 0) {
+            throw new IllegalArgumentException("maxDraft must be >= 0");
+        }
+    }
+
+    public EngineOptions(int threads, int contextLength, int batchSize, boolean warmup) {
+        this(threads, contextLength, batchSize, warmup, 0);
     }
 
     public static EngineOptions defaults() {
@@ -31,14 +40,18 @@ public record EngineOptions(int threads, int contextLength, int batchSize, boole
     }
 
     public EngineOptions withThreads(int t) {
-        return new EngineOptions(t, contextLength, batchSize, warmup);
+        return new EngineOptions(t, contextLength, batchSize, warmup, maxDraft);
     }
 
     public EngineOptions withContextLength(int c) {
-        return new EngineOptions(threads, c, batchSize, warmup);
+        return new EngineOptions(threads, c, batchSize, warmup, maxDraft);
     }
 
     public EngineOptions withWarmup(boolean w) {
-        return new EngineOptions(threads, contextLength, batchSize, w);
+        return new EngineOptions(threads, contextLength, batchSize, w, maxDraft);
+    }
+
+    public EngineOptions withMaxDraft(int d) {
+        return new EngineOptions(threads, contextLength, batchSize, warmup, d);
     }
 }

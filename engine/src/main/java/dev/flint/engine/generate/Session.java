@@ -113,6 +113,37 @@ public final class Session {
         }
     }
 
+    /**
+     * Evaluates {@code n} tokens in one forward pass and writes the logits after each of them to
+     * {@code out[i * vocab]}: the verification step of speculative decoding. Afterwards {@link #logits()} holds the
+     * last token's logits.
+     */
+    public void appendAll(int[] toks, int off, int n, float[] out) {
+        if (length + n > capacity()) {
+            throw new ContextOverflowException(length + n, capacity());
+        }
+        batch.clear();
+        for (int i = 0; i < n; i++) {
+            batch.add(toks[off + i], length + i, cache, true);
+        }
+        transformer.forward(batch, out, pool);
+        int nv = logits.length;
+        System.arraycopy(out, (n - 1) * nv, logits, 0, nv);
+        ensureCapacity(length + n);
+        System.arraycopy(toks, off, tokens, length, n);
+        length += n;
+    }
+
+    /** Makes {@code logits()} hold the given row (after rejecting speculated tokens). */
+    void setLogits(float[] src, int off) {
+        System.arraycopy(src, off, logits, 0, logits.length);
+    }
+
+    /** The token at position {@code i}. */
+    public int token(int i) {
+        return tokens[i];
+    }
+
     /** Evaluates one token (a decode step). */
     public void append(int token) {
         append(new int[] {token}, 0, 1, null);

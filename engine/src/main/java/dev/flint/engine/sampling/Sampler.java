@@ -63,9 +63,14 @@ public final class Sampler {
 
     /** Picks the next token from {@code logits[0 .. nVocab)} (the array is not modified). */
     public int sample(float[] logits, int nVocab) {
+        return sample(logits, 0, nVocab);
+    }
+
+    /** Picks the next token from the row {@code logits[off .. off + nVocab)}. */
+    public int sample(float[] logits, int off, int nVocab) {
         ensure(nVocab);
         float[] l = work;
-        System.arraycopy(logits, 0, l, 0, nVocab);
+        System.arraycopy(logits, off, l, 0, nVocab);
         for (int i = 0; i < nVocab; i++) {
             if (Float.isNaN(l[i])) {
                 l[i] = Float.NEGATIVE_INFINITY;
