@@ -82,6 +82,8 @@ final class GenerateCommand extends CliCommand {
                 o.put("text", r.text());
                 o.put("finish_reason", r.finishReason().name().toLowerCase());
                 o.put("timings", r.timings());
+                o.put("drafted_tokens", r.draftedTokens());
+                o.put("accepted_tokens", r.acceptedTokens());
                 out.println(Json.write(o));
             } else {
                 out.println();

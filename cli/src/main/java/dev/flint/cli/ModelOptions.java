@@ -18,7 +18,12 @@ final class ModelOptions {
             description = "context length in tokens (default: the model's, capped at 4096)")
     int contextLength;
 
+    @Option(names = "--draft-max", paramLabel = "N",
+            description = "speculative decoding under greedy sampling: draft up to N tokens per step from n-grams "
+                    + "of the context (default 0 = off)")
+    int draftMax;
+
     EngineOptions engineOptions(boolean warmup) {
-        return new EngineOptions(threads, contextLength, 0, warmup);
+        return new EngineOptions(threads, contextLength, 0, warmup, draftMax);
     }
 }
