@@ -37,6 +37,29 @@ public final class Activations {
         this.xsum = quantized ? new float[capacity * (cols / 32)] : new float[0];
     }
 
+    private float[] dequantized;
+    private boolean dequantizedFresh;
+
+    /**
+     * The encoded values times their scales ({@code q * d}), computed on first use after {@link #set}: the Q8_0 batch
+     * kernel multiplies dequantized weights by these.
+     */
+    public float[] dequantized() {
+        if (d.length == 0) {
+            return f;
+        }
+        if (!dequantizedFresh) {
+            if (dequantized == null) {
+                dequantized = new float[f.length];
+            }
+            for (int i = 0; i < tokens * cols; i++) {
+                dequantized[i] = f[i] * d[i / 32];
+            }
+            dequantizedFresh = true;
+        }
+        return dequantized;
+    }
+
     /** Number of tokens currently encoded. */
     public int tokens() {
         return tokens;
@@ -51,6 +74,7 @@ public final class Activations {
             encodeRow(x, t * stride, t * cols, t * (cols / 32));
         }
         tokens = n;
+        dequantizedFresh = false;
     }
 
     private void encodeRow(float[] x, int off, int o, int g) {

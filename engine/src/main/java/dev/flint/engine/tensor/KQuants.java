@@ -1,6 +1,7 @@
 package dev.flint.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -28,6 +29,11 @@ final class KQuants {
         }
 
         @Override
+        protected float fusedDot(int row, Activations x, float[] lanes) {
+            return fusedQ4K(data, row * rowBytes, cols, x, lanes);
+        }
+
+        @Override
         protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
             long base = row * rowBytes;
             for (int b = 0; b < cols / 256; b++) {
@@ -42,6 +48,41 @@ final class KQuants {
                 }
             }
         }
+    }
+
+    /** Q4_K single-token dot, in the decoded path's order: groups ascending, chunks ascending, mins after. */
+    static float fusedQ4K(MemorySegment data, long rowBase, int cols, Activations x, float[] lanes) {
+        float[] xq = x.f;
+        float[] xd = x.d;
+        float[] xs = x.xsum;
+        FloatVector acc = FloatVector.zero(Kernels.F);
+        float mins = 0f;
+        for (int b = 0; b < cols / 256; b++) {
+            long p = rowBase + b * 144L;
+            float d = Kernels.f16(data, p);
+            float dmin = Kernels.f16(data, p + 2);
+            for (int g = 0; g < 8; g++) {
+                int j = g / 2;
+                boolean high = (g & 1) == 1;
+                int e = 256 * b + 32 * g;
+                FloatVector pv = FloatVector.zero(Kernels.F);
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector v = Kernels.bytes(data, p + 16 + 32 * j + l);
+                    ByteVector q = high ? v.lanewise(VectorOperators.LSHR, 4) : v.and((byte) 0xF);
+                    pv = Kernels.toFloat(q).fma(FloatVector.fromArray(Kernels.F, xq, e + l), pv);
+                }
+                float scale = d * Kernels.scaleK4(data, p + 4, g);
+                acc = pv.fma(FloatVector.broadcast(Kernels.F, scale * xd[e / 32]), acc);
+            }
+        }
+        for (int b = 0; b < cols / 256; b++) {
+            long p = rowBase + b * 144L;
+            float dmin = Kernels.f16(data, p + 2);
+            for (int g = 0; g < 8; g++) {
+                mins += -(dmin * Kernels.minK4(data, p + 4, g)) * xs[8 * b + g];
+            }
+        }
+        return Kernels.sumLanes(acc, lanes) + mins;
     }
 
     /** Q5_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 32 bytes high bits (bit s of byte l for sub-block s), 128 nibbles. */
@@ -98,6 +139,41 @@ final class KQuants {
         @Override
         public ActivationFormat activationFormat() {
             return ActivationFormat.Q8_K;
+        }
+
+        @Override
+        protected float fusedDot(int row, Activations x, float[] lanes) {
+            long base = row * rowBytes;
+            float[] xq = x.f;
+            float[] xd = x.d;
+            FloatVector acc = FloatVector.zero(Kernels.F);
+            for (int b = 0; b < cols / 256; b++) {
+                long p = base + b * 210L;
+                float d = Kernels.f16(data, p + 208);
+                for (int h = 0; h < 2; h++) {
+                    long ql = p + 64L * h;
+                    long qh = p + 128 + 32L * h;
+                    for (int k = 0; k < 4; k++) { // the four 32-value runs of this half, in element order
+                        for (int l0 = 0; l0 < 32; l0 += 16) {
+                            int e = 256 * b + 128 * h + 32 * k + l0;
+                            FloatVector pv = FloatVector.zero(Kernels.F);
+                            for (int i = 0; i < 16; i += L) {
+                                int l = l0 + i;
+                                ByteVector lo = Kernels.bytes(data, ql + l + ((k & 1) == 1 ? 32 : 0));
+                                ByteVector hb = Kernels.bytes(data, qh + l);
+                                ByteVector q4 = k < 2 ? lo.and((byte) 0xF) : lo.lanewise(VectorOperators.LSHR, 4);
+                                ByteVector q2 = hb.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3)
+                                        .lanewise(VectorOperators.LSHL, 4);
+                                pv = Kernels.toFloat(q4.or(q2).sub((byte) 32))
+                                        .fma(FloatVector.fromArray(Kernels.F, xq, e + i), pv);
+                            }
+                            float scale = d * data.get(ValueLayout.JAVA_BYTE, p + 192 + e % 256 / 16);
+                            acc = pv.fma(FloatVector.broadcast(Kernels.F, scale * xd[e / 32]), acc);
+                        }
+                    }
+                }
+            }
+            return Kernels.sumLanes(acc, lanes);
         }
 
         @Override

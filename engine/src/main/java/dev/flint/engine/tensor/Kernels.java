@@ -61,7 +61,11 @@ final class Kernels {
      * loop round differently); a fixed order keeps results identical from the first call to the compiled code.
      */
     static float sumLanes(FloatVector v) {
-        float[] a = LANES.get();
+        return sumLanes(v, LANES.get());
+    }
+
+    /** {@link #sumLanes(FloatVector)} with a caller's scratch array of at least L floats (no thread-local lookup). */
+    static float sumLanes(FloatVector v, float[] a) {
         v.intoArray(a, 0);
         float s = 0f;
         for (int i = 0; i < a.length; i++) {

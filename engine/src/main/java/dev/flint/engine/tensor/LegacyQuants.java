@@ -28,7 +28,7 @@ final class LegacyQuants {
         }
 
         @Override
-        protected float fusedDot(int row, Activations x) {
+        protected float fusedDot(int row, Activations x, float[] lanes) {
             long base = row * rowBytes;
             float[] xq = x.f;
             float[] xd = x.d;
@@ -42,7 +42,7 @@ final class LegacyQuants {
                             .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + i).mul(dv), acc);
                 }
             }
-            return Kernels.sumLanes(acc);
+            return Kernels.sumLanes(acc, lanes);
         }
 
         @Override
@@ -70,7 +70,7 @@ final class LegacyQuants {
         }
 
         @Override
-        protected float fusedDot(int row, Activations x) {
+        protected float fusedDot(int row, Activations x, float[] lanes) {
             long base = row * rowBytes;
             float[] xq = x.f;
             float[] xd = x.d;
@@ -91,7 +91,7 @@ final class LegacyQuants {
                 }
                 acc = pv.fma(FloatVector.broadcast(Kernels.F, Kernels.f16(data, p) * xd[b]), acc);
             }
-            return Kernels.sumLanes(acc);
+            return Kernels.sumLanes(acc, lanes);
         }
 
         @Override

@@ -25,7 +25,7 @@ abstract class QuantizedMatrix extends WeightMatrix {
         this.group = group;
         this.hasMin = hasMin;
         this.decoded = ThreadLocal.withInitial(() -> new float[][] {
-                new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0]});
+                new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0], new float[L]});
     }
 
     /** Writes row {@code row}'s integers to q, each group's scale to scale and (if any) its minimum to min. */
@@ -58,30 +58,72 @@ abstract class QuantizedMatrix extends WeightMatrix {
      * steps are memory bound). Returns NaN where a type has no such kernel. Must perform the same float operations
      * in the same order as the decoded path, so results do not depend on the batch size.
      */
-    protected float fusedDot(int row, Activations x) {
+    protected float fusedDot(int row, Activations x, float[] lanes) {
         return Float.NaN;
     }
 
     @Override
     public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         int n = x.tokens();
+        float[][] b = decoded.get();
         if (n == 1) {
-            float first = fusedDot(rowFrom, x);
+            float first = fusedDot(rowFrom, x, b[3]);
             if (!Float.isNaN(first)) {
                 out[rowFrom] = first;
                 for (int r = rowFrom + 1; r < rowTo; r++) {
-                    out[r] = fusedDot(r, x);
+                    out[r] = fusedDot(r, x, b[3]);
                 }
                 return;
             }
         }
-        float[][] b = decoded.get();
         for (int r = rowFrom; r < rowTo; r++) {
             decodeRow(r, b[0], b[1], b[2]);
-            for (int t = 0; t < n; t++) {
+            int t = 0;
+            if (type == GgmlType.Q8_0) {
+                // dequantize the row once; (q * s) is the same float every token would compute
+                float[] q = b[0];
+                for (int i = 0; i < cols; i++) {
+                    q[i] *= b[1][i / 32];
+                }
+                float[] xdq = x.dequantized();
+                for (; t + 4 <= n; t += 4) {
+                    dequantizedDot4(q, xdq, t, out, outStride, r, b[3]);
+                }
+                for (; t < n; t++) {
+                    out[t * outStride + r] = dequantizedDot(q, xdq, t * cols, b[3]);
+                }
+                continue;
+            }
+            for (; t < n; t++) {
                 out[t * outStride + r] = dotDecoded(b, x, t);
             }
         }
+    }
+
+    /** Q8_0 batch: sum over i of w[i] * x[i], lane-wise FMA in element order, then the fixed lane sum. */
+    private float dequantizedDot(float[] w, float[] x, int xo, float[] lanes) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < cols; i += L) {
+            acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        return Kernels.sumLanes(acc, lanes);
+    }
+
+    /** Four tokens at once: each weight vector is loaded once for four FMAs (same per-token order as above). */
+    private void dequantizedDot4(float[] w, float[] x, int t, float[] out, int outStride, int r, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int o0 = t * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        for (int i = 0; i < cols; i += L) {
+            FloatVector wv = FloatVector.fromArray(F, w, i);
+            a0 = wv.fma(FloatVector.fromArray(F, x, o0 + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, x, o1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, x, o2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, x, o3 + i), a3);
+        }
+        out[t * outStride + r] = Kernels.sumLanes(a0, lanes);
+        out[(t + 1) * outStride + r] = Kernels.sumLanes(a1, lanes);
+        out[(t + 2) * outStride + r] = Kernels.sumLanes(a2, lanes);
+        out[(t + 3) * outStride + r] = Kernels.sumLanes(a3, lanes);
     }
 
     private float dotDecoded(float[][] b, Activations x, int t) {
@@ -105,7 +147,7 @@ abstract class QuantizedMatrix extends WeightMatrix {
                             .fma(FloatVector.fromArray(F, xq, xo + base + i).mul(dv), acc);
                 }
             }
-            return Kernels.sumLanes(acc);
+            return Kernels.sumLanes(acc, b[3]);
         }
         for (int g = 0; g < groups; g++) {
             int base = g * group;
@@ -115,7 +157,7 @@ abstract class QuantizedMatrix extends WeightMatrix {
             }
             acc = p.fma(FloatVector.broadcast(F, scale[g] * xd[go + g / perD]), acc);
         }
-        float sum = Kernels.sumLanes(acc);
+        float sum = Kernels.sumLanes(acc, b[3]);
         if (hasMin) {
             float[] min = b[2];
             float[] xs = x.xsum;

@@ -45,5 +45,13 @@ class KernelConsistencyTest {
                 assertEquals(ref, batch[t * rows + rr], tol, type + " batch row " + rr + " token " + t);
             }
         }
+        // a single token takes the fused kernels where a type has them: bit-identical to the decoded path
+        Activations one = new Activations(w.activationFormat(), 1, cols);
+        one.set(in, cols, 1);
+        float[] single = new float[rows];
+        w.matmul(one, single, rows, 0, rows);
+        for (int rr = 0; rr < rows; rr++) {
+            assertEquals(w.dot(rr, one, 0), single[rr], 0f, type + " single-token row " + rr);
+        }
     }
 }
