@@ -18,9 +18,11 @@ import java.util.List;
  * @param maxPredictMs  once this many milliseconds of generation passed, stop at the next newline (0: no budget);
  *                      llama.cpp's {@code t_max_predict_ms}
  * @param cancellation  set by the transport (cancel message, closed connection); checked before every step
+ * @param minIndent     stop when a generated line starts with less indentation than this, cutting that line
+ *                      (llama.cpp's {@code n_indent}); 0: off
  */
 public record Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<String> stop, boolean ignoreEos,
-                  int slot, boolean cachePrompt, long maxPredictMs, Cancellation cancellation) {
+                  int slot, boolean cachePrompt, long maxPredictMs, Cancellation cancellation, int minIndent) {
     public Job {
         if (prompt == null || prompt.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
@@ -34,6 +36,6 @@ public record Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<Stri
     }
 
     public static Job of(int[] prompt, int maxTokens, SamplerConfig sampling) {
-        return new Job(prompt, maxTokens, sampling, List.of(), false, -1, true, 0, new Cancellation());
+        return new Job(prompt, maxTokens, sampling, List.of(), false, -1, true, 0, new Cancellation(), 0);
     }
 }

@@ -344,6 +344,14 @@ public final class Scheduler implements AutoCloseable {
             finish(s, FinishReason.STOP, word);
             return;
         }
+        if (job.minIndent() > 0 && indentCut(s, job.minIndent())) {
+            if (s.text.length() > s.emitted) {
+                s.job.listener.onDelta(tok, s.text.substring(s.emitted));
+                s.emitted = s.text.length();
+            }
+            finish(s, FinishReason.LENGTH, null);
+            return;
+        }
         int safe = s.stops.safeLength(s.text);
         s.job.listener.onDelta(tok, safe > s.emitted ? s.text.substring(s.emitted, safe) : "");
         s.emitted = Math.max(s.emitted, safe);
@@ -357,6 +365,29 @@ public final class Scheduler implements AutoCloseable {
         } else {
             s.pending = tok;
         }
+    }
+
+    /**
+     * True when the newest complete line start holds a non-blank character with less indentation than
+     * {@code min}; the text is then cut at that character, as llama.cpp's {@code n_indent} does. Text already
+     * streamed is never taken back: the cut only applies to the part not yet emitted.
+     */
+    private static boolean indentCut(Slot s, int min) {
+        int nl = s.text.lastIndexOf("\n");
+        if (nl < 0) {
+            return false;
+        }
+        int pos = nl + 1;
+        int indent = 0;
+        while (pos < s.text.length() && (s.text.charAt(pos) == ' ' || s.text.charAt(pos) == '\t')) {
+            pos++;
+            indent++;
+        }
+        if (pos < s.text.length() && indent < min) {
+            s.text.setLength(Math.max(pos, s.emitted));
+            return true;
+        }
+        return false;
     }
 
     private static String matchedStop(Job job, CharSequence text, int at) {

@@ -73,7 +73,7 @@ class SchedulerTest {
             var got = new AtomicInteger();
             var fiveTokens = new CountDownLatch(5);
             var done = new CompletableFuture<Completion>();
-            var job = new Job(a, 200, SamplerConfig.greedy(), null, true, -1, true, 0, null);
+            var job = new Job(a, 200, SamplerConfig.greedy(), null, true, -1, true, 0, null, 0);
             var ticket = s.submit(job, new JobListener() {
                 public void onDelta(int token, String text) { got.incrementAndGet(); fiveTokens.countDown(); }
                 public void onDone(Completion c) { done.complete(c); }
@@ -93,7 +93,7 @@ class SchedulerTest {
     void aFullQueueRefusesNewJobs() {
         int[] a = engine.tokenizer().encode("Once upon a time", true, false);
         try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 1, 64))) {
-            var big = new Job(a, 200, SamplerConfig.greedy(), null, true, -1, true, 0, null);
+            var big = new Job(a, 200, SamplerConfig.greedy(), null, true, -1, true, 0, null, 0);
             var t1 = s.submit(big, new JobListener() { public void onDelta(int t, String x) { } public void onDone(Completion c) { } });
             var t2 = s.submit(big, new JobListener() { public void onDelta(int t, String x) { } public void onDone(Completion c) { } });
             try {
