@@ -200,6 +200,7 @@ final class WsConnection {
             ack(id);
             return;
         }
+        documents.length(doc); // fails for a document that is not open, even with no changes
         JsonNode changes = p.raw("changes");
         if (changes == null || !changes.isArray()) {
             throw ApiException.badParam("changes", "'changes' must be an array of {start, end, text}");
