@@ -2,6 +2,7 @@ package dev.flint.server.chat;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 
 import java.util.HashMap;
@@ -33,8 +34,13 @@ public final class ChatTemplate {
         this.source = fallback ? CHATML : source;
         this.bos = bos;
         this.eos = eos;
-        this.jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(false).withLstripBlocks(false)
-                .withFailOnUnknownTokens(false).build());
+        // as Hugging Face's apply_chat_template configures Jinja: trim_blocks, lstrip_blocks, and {{- -}} trimming
+        this.jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+                .withFailOnUnknownTokens(false)
+                .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true)
+                        .withParseWhitespaceControlStrictly(true).withUseNaturalOperatorPrecedence(true)
+                        .withAllowAdjacentTextNodes(true).withKeepNullableLoopValues(true).build())
+                .build());
     }
 
     public String source() {
