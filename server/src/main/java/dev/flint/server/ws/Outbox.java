@@ -2,6 +2,8 @@ package dev.flint.server.ws;
 
 import io.javalin.websocket.WsContext;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -12,6 +14,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Outbox {
     static final int CAPACITY = 4096;
+    static final int PING_SECONDS = 20;
     private static final String POISON = "\u0000close";
 
     private final ArrayBlockingQueue<String> queue = new ArrayBlockingQueue<>(CAPACITY);
@@ -40,21 +43,31 @@ final class Outbox {
         queue.offer(POISON);
     }
 
+    /**
+     * The only thread that writes to the socket: messages, and a ping after 20 s without any (Jetty's blocking
+     * sends fail when two overlap, so keep-alive pings go through here too rather than through a timer).
+     */
     private void drain() {
         try {
             while (true) {
-                String m = queue.poll(30, TimeUnit.SECONDS);
-                if (m == POISON || (m == null && closed)) {
+                String m = queue.poll(PING_SECONDS, TimeUnit.SECONDS);
+                if (m == POISON || (m == null && closed) || !ctx.session.isOpen()) {
                     return;
                 }
-                if (m != null && ctx.session.isOpen()) {
-                    ctx.send(m);
+                try {
+                    if (m == null) {
+                        ctx.session.getRemote().sendPing(ByteBuffer.allocate(0));
+                    } else {
+                        ctx.send(m);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    if (!ctx.session.isOpen()) {
+                        return; // the socket broke: the close handler cancels the requests
+                    }
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            closed = true; // the socket broke: the close handler cancels the requests
         }
     }
 }

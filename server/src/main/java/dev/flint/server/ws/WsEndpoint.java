@@ -17,7 +17,6 @@ public final class WsEndpoint {
 
     public void configure(WsConfig ws) {
         ws.onConnect(ctx -> {
-            ctx.enableAutomaticPings(20, java.util.concurrent.TimeUnit.SECONDS);
             connections.put(ctx.sessionId(), new WsConnection(service, ctx));
         });
         ws.onMessage(ctx -> {
