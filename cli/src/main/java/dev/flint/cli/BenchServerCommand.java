@@ -154,6 +154,9 @@ final class BenchServerCommand extends CliCommand {
             JsonNode m;
             do {
                 m = inbox.poll(30, TimeUnit.SECONDS);
+                if (m != null && "error".equals(m.path("type").asText())) {
+                    throw new IOException("the server refused a request: " + m);
+                }
             } while (m != null && !"done".equals(m.path("type").asText()));
             if (m == null) {
                 throw new IOException("no answer over the WebSocket");

@@ -69,7 +69,10 @@ public final class FlintServer implements AutoCloseable {
                 r.ws("/v1/ws", ws::configure);
             });
         });
-        app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
+        app.exception(ApiException.class, (e, ctx) -> {
+            service.metrics().rejected("http", e.status()); // not the path: unknown paths would explode the label set
+            error(ctx, e);
+        });
         app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, new ApiException(e.getStatus(),
                 e.getStatus() == 413 ? "request_too_large" : "invalid_request_error",
                 e.getStatus() == 413 ? "the request body is larger than " + config.maxBodyBytes() + " bytes"

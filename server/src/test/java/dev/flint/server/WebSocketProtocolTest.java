@@ -57,6 +57,19 @@ class WebSocketProtocolTest {
     }
 
     @Test
+    void manyInstantRequestsNeverLeakInFlightEntries() throws Exception {
+        // jobs this short can end before submit returns; more than 64 of them used to exhaust the in-flight limit
+        try (var c = new WsClient(ts.http, ts.base())) {
+            c.next();
+            for (int i = 0; i < 150; i++) {
+                c.send("{\"type\":\"complete\",\"id\":\"same\",\"prompt\":\"def f():\",\"max_tokens\":" + (i % 2) + "}");
+                JsonNode m = c.until(x -> !"delta".equals(x.path("type").asText()));
+                assertEquals("done", m.get("type").asText(), m.toString());
+            }
+        }
+    }
+
+    @Test
     void documentSyncLetsACompletionNameADocumentAndCursor() throws Exception {
         try (var c = new WsClient(ts.http, ts.base())) {
             c.next();

@@ -2,10 +2,10 @@ package dev.flint.server.ws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flint.engine.generate.Cancellation;
 import dev.flint.engine.sched.Completion;
 import dev.flint.engine.sched.Job;
 import dev.flint.engine.sched.JobListener;
-import dev.flint.engine.sched.Scheduler;
 import dev.flint.engine.sampling.SamplerConfig;
 import dev.flint.server.ModelService;
 import dev.flint.server.fim.FimPromptBuilder;
@@ -36,7 +36,8 @@ final class WsConnection {
     private final WsContext ctx;
     private final Outbox outbox;
     private final Documents documents = new Documents();
-    private final Map<String, Scheduler.Ticket> inFlight = new ConcurrentHashMap<>();
+    /** Requests in flight by client id; registered before submission so a job that ends at once cannot leak. */
+    private final Map<String, Cancellation> inFlight = new ConcurrentHashMap<>();
 
     WsConnection(ModelService service, WsContext ctx) {
         this.service = service;
@@ -92,13 +93,13 @@ final class WsConnection {
 
     /** The socket closed: cancel everything this client asked for, freeing the slots within one step. */
     void onClose() {
-        inFlight.values().forEach(Scheduler.Ticket::cancel);
+        inFlight.values().forEach(Cancellation::cancel);
         inFlight.clear();
         outbox.close();
     }
 
     private void overflow() {
-        inFlight.values().forEach(Scheduler.Ticket::cancel);
+        inFlight.values().forEach(Cancellation::cancel);
         inFlight.clear();
         try {
             ctx.closeSession(1008, "client is not reading its messages");
@@ -123,25 +124,32 @@ final class WsConnection {
         int maxTokens = p.integer("max_tokens", 128, 0, nCtx);
         int[] prompt = prompt(p, maxTokens);
         SamplerConfig sampling = SamplingParams.read(p, SamplerConfig.greedy());
+        Cancellation cancellation = new Cancellation();
         Job job = new Job(prompt, maxTokens, sampling, p.strings("stop", 16), p.bool("ignore_eos", false),
                 p.integer("slot", -1, -1, service.scheduler().slotCount() - 1), p.bool("cache_prompt", true),
-                p.integer("t_max_predict_ms", 0, 0, Integer.MAX_VALUE), null, p.integer("n_indent", 0, 0, 1 << 16));
+                p.integer("t_max_predict_ms", 0, 0, Integer.MAX_VALUE), cancellation,
+                p.integer("n_indent", 0, 0, 1 << 16));
         String rid = id;
-        Scheduler.Ticket ticket = service.submit(job, new JobListener() {
-            @Override
-            public void onDelta(int token, String text) {
-                if (!text.isEmpty()) {
-                    outbox.send(Json.write(Json.object().put("type", "delta").put("id", rid).put("text", text)));
+        inFlight.put(id, cancellation);
+        try {
+            service.submit(job, new JobListener() {
+                @Override
+                public void onDelta(int token, String text) {
+                    if (!text.isEmpty()) {
+                        outbox.send(Json.write(Json.object().put("type", "delta").put("id", rid).put("text", text)));
+                    }
                 }
-            }
 
-            @Override
-            public void onDone(Completion c) {
-                inFlight.remove(rid);
-                outbox.send(Json.write(done(rid, c)));
-            }
-        });
-        inFlight.put(id, ticket);
+                @Override
+                public void onDone(Completion c) {
+                    inFlight.remove(rid, cancellation);
+                    outbox.send(Json.write(done(rid, c)));
+                }
+            });
+        } catch (RuntimeException e) {
+            inFlight.remove(id, cancellation);
+            throw e;
+        }
         service.metrics().request("ws.complete");
     }
 
@@ -220,12 +228,12 @@ final class WsConnection {
         if (id == null) {
             throw ApiException.badParam("id", "'id' is required for cancel");
         }
-        Scheduler.Ticket t = inFlight.get(id);
+        Cancellation t = inFlight.get(id);
         if (t == null) {
             throw new ApiException(404, "unknown_request", "no request '" + id + "' in flight (it may have finished)",
                     "id");
         }
-        t.cancel(); // the 'done' message with finish_reason "cancelled" follows
+        t.cancel(); // checked before the scheduler's next step; the 'done' with finish_reason "cancelled" follows
     }
 
     private void ack(String id) {

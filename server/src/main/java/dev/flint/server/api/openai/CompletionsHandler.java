@@ -122,8 +122,9 @@ public final class CompletionsHandler {
                     + " batches of prompts are not supported, use n or several requests");
         }
         if (suffix != null) {
-            return service.fimOrThrow().build(text, suffix, List.of(), "", service.batchSize() * 4,
-                    p.integer("max_tokens", 16, 0, service.contextPerSlot()), service.contextPerSlot());
+            int nCtx = service.contextPerSlot();
+            return service.fimOrThrow().build(text, suffix, List.of(), "", Math.min(2048, nCtx),
+                    p.integer("max_tokens", 16, 0, nCtx), nCtx);
         }
         int[] ids = service.tokenizer().encode(text, true, true);
         if (ids.length == 0) {
