@@ -88,8 +88,17 @@ final class BenchServerCommand extends CliCommand {
             for (int k = 0; k < 3; k++) {
                 out().printf("| %s | %.3f | %.3f |%n", names[k], median(rt.get(k)), median(ov.get(k)));
             }
+            double[] curl = curlPerRequest(port, body, Math.min(requests, 100));
+            if (curl != null) {
+                out().printf("| curl process per request (llama.vim's way) | %.3f | %.3f |%n", median(column(curl, 1)),
+                        median(column(curl, 0)));
+            }
             out().printf("WebSocket overhead vs new connection: %.0f %% lower; vs keep-alive: %.0f %% lower%n",
                     100 * (1 - median(ov.get(2)) / median(ov.get(0))), 100 * (1 - median(ov.get(2)) / median(ov.get(1))));
+            if (curl != null) {
+                out().printf("WebSocket overhead vs a curl process per request: %.0f %% lower%n",
+                        100 * (1 - median(ov.get(2)) / median(column(curl, 0))));
+            }
             out().println();
             out().println("| concurrent streams | TTFT p50 (ms) | TTFT p95 (ms) | aggregate tok/s |");
             out().println("| --- | --- | --- | --- |");
@@ -112,6 +121,29 @@ final class BenchServerCommand extends CliCommand {
             out().flush();
         }
         return 0;
+    }
+
+    /** As llama.vim sends requests: one curl process per request (null when curl is not installed). */
+    private static double[] curlPerRequest(int port, String body, int n) throws Exception {
+        double[] out = new double[n * 2];
+        for (int i = -5; i < n; i++) {
+            long t0 = System.nanoTime();
+            Process p;
+            try {
+                p = new ProcessBuilder("curl", "-s", "-H", "Content-Type: application/json", "-d", body,
+                        "http://127.0.0.1:" + port + "/completion").redirectErrorStream(true).start();
+            } catch (IOException e) {
+                return null;
+            }
+            byte[] resp = p.getInputStream().readAllBytes();
+            if (p.waitFor() != 0) {
+                return null;
+            }
+            if (i >= 0) {
+                record(out, i, t0, serverMs(JSON.readTree(resp)));
+            }
+        }
+        return out;
     }
 
     /** Rows of {overhead, round trip} in ms; a new TCP connection per request with Connection: close. */
