@@ -14,9 +14,6 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -26,7 +23,7 @@ class BadInputTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ts = new TestServer("stories260K-F32.gguf", 1, 128, 1, null);
+        ts = new TestServer("stories260K-F32.gguf", 1, 2048, 1, null);
     }
 
     @AfterAll
@@ -62,9 +59,9 @@ class BadInputTest {
 
     @Test
     void aPromptLongerThanTheContextIs400WithTheNumbers() throws Exception {
-        var r = ts.post("/v1/completions", "{\"prompt\":" + Json.write("Once upon a time ".repeat(100)) + "}");
+        var r = ts.post("/v1/completions", "{\"prompt\":" + Json.write("Once upon a time ".repeat(600)) + "}");
         assertError(r, 400);
-        assertTrue(r.body().contains("context holds 128"), r.body());
+        assertTrue(r.body().contains("context holds 2048"), r.body());
     }
 
     @Test
@@ -89,27 +86,49 @@ class BadInputTest {
 
     @Test
     void aFullQueueAnswers503AndTheServerRecovers() throws Exception {
-        // one slot, queue of one: the third long request is refused
-        String longBody = "{\"prompt\":\"Once\",\"max_tokens\":120,\"ignore_eos\":true}";
-        List<CompletableFuture<HttpResponse<String>>> running = new ArrayList<>();
-        int refused = 0;
-        for (int i = 0; i < 4; i++) {
-            var f = ts.http.sendAsync(HttpRequest.newBuilder(ts.uri("/completion"))
-                    .POST(HttpRequest.BodyPublishers.ofString(longBody)).build(), HttpResponse.BodyHandlers.ofString());
-            running.add(f);
-            Thread.sleep(30);
-        }
-        for (var f : running) {
-            var r = f.get();
-            if (r.statusCode() == 503) {
-                refused++;
-                assertTrue(r.body().contains("busy"), r.body());
-            } else {
-                assertEquals(200, r.statusCode(), r.body());
-            }
-        }
-        assertTrue(refused >= 1, "a request was refused");
+        // one slot busy, one request waiting (queue capacity 1): the next one is refused
+        var sched = ts.service.scheduler();
+        String longBody = "{\"prompt\":\"Once\",\"n_predict\":2000,\"ignore_eos\":true}";
+        var running = ts.http.sendAsync(HttpRequest.newBuilder(ts.uri("/completion"))
+                .POST(HttpRequest.BodyPublishers.ofString(longBody)).build(), HttpResponse.BodyHandlers.ofString());
+        awaitTrue(() -> sched.busySlots() == 1);
+        var queued = ts.http.sendAsync(HttpRequest.newBuilder(ts.uri("/completion"))
+                .POST(HttpRequest.BodyPublishers.ofString(longBody)).build(), HttpResponse.BodyHandlers.ofString());
+        awaitTrue(() -> sched.queueDepth() == 1);
+        var refused = ts.post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1}");
+        assertError(refused, 503);
+        assertTrue(refused.body().contains("busy"), refused.body());
+        assertEquals(200, running.get().statusCode());
+        assertEquals(200, queued.get().statusCode());
         assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1}").statusCode());
+    }
+
+    @Test
+    void aStreamingClientThatDisconnectsIsCancelledAndFreesItsSlot() throws Exception {
+        var sched = ts.service.scheduler();
+        awaitTrue(() -> sched.busySlots() == 0);
+        long before = sched.decodeSteps();
+        var req = HttpRequest.newBuilder(ts.uri("/completion")).POST(HttpRequest.BodyPublishers.ofString(
+                "{\"prompt\":\"Once\",\"n_predict\":2000,\"ignore_eos\":true,\"stream\":true}")).build();
+        var resp = ts.http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        try (var in = resp.body()) {
+            assertTrue(in.read(new byte[64]) > 0); // the first event arrived; now hang up
+        }
+        awaitTrue(() -> sched.busySlots() == 0);
+        long steps = sched.decodeSteps() - before;
+        assertTrue(steps < 1999, "the engine stopped early: " + steps + " decode steps of 1999");
+        Thread.sleep(50);
+        assertEquals(before + steps, sched.decodeSteps(), "and does nothing more");
+        assertTrue(ts.get("/metrics").body().lines().anyMatch(l -> l.startsWith("flint_cancellations_total")
+                && !l.endsWith(" 0.0")));
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!c.getAsBoolean()) {
+            assertTrue(System.currentTimeMillis() < deadline, "condition not reached in 10 s");
+            Thread.sleep(1);
+        }
     }
 
     @Test

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -120,23 +119,5 @@ class OpenAiApiTest {
         assertTrue(m.contains("flint_queue_depth"));
         assertTrue(m.contains("flint_slots_busy"));
         assertTrue(m.contains("flint_cancellations_total"));
-    }
-
-    @Test
-    void streamingClientThatDisconnectsFreesItsSlot() throws Exception {
-        long before = ts.service.scheduler().decodeSteps();
-        var req = HttpRequest.newBuilder(ts.uri("/v1/completions"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"Once\",\"max_tokens\":200,\"stream\":true}"))
-                .build();
-        var resp = ts.http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-        try (var in = resp.body()) {
-            in.read(new byte[64]); // first event arrived; now hang up
-        }
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (ts.service.scheduler().busySlots() > 0 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(0, ts.service.scheduler().busySlots());
-        assertTrue(ts.service.scheduler().decodeSteps() - before < 200, "generation stopped early");
     }
 }

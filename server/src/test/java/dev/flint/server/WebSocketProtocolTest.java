@@ -94,23 +94,22 @@ class WebSocketProtocolTest {
     }
 
     @Test
-    void cancelStopsTheEngineWithinOneDecodeStep() throws Exception {
+    void cancelStopsTheEngineAndFreesTheSlot() throws Exception {
         try (var c = new WsClient(ts.http, ts.base())) {
             c.next();
             c.send("{\"type\":\"complete\",\"id\":\"long\",\"prompt\":\"def f():\",\"max_tokens\":400,\"ignore_eos\":true}");
             for (int i = 0; i < 3; i++) {
                 c.until(WsClient.type("delta", "long"));
             }
-            long before = ts.service.scheduler().decodeSteps();
             c.send("{\"type\":\"cancel\",\"id\":\"long\"}");
             JsonNode d = c.until(WsClient.type("done", "long"));
             long after = ts.service.scheduler().decodeSteps();
             assertEquals("cancelled", d.get("finish_reason").asText());
-            // deltas already queued when the cancel arrived may still be in flight, but the engine did at most the
-            // steps between the snapshot and the cancel being seen, and none after
-            assertTrue(after - before <= 2, "decode steps after cancel: " + (after - before));
+            // the slot is free and the engine does nothing more for it (the bound of one step between the flag and
+            // the stop is measured without network jitter in SchedulerTest.cancellingStopsDecodingWithinOneStep)
             Thread.sleep(100);
             assertEquals(after, ts.service.scheduler().decodeSteps(), "no decoding after the done message");
+            assertEquals(0, ts.service.scheduler().busySlots());
             assertTrue(d.at("/usage/completion_tokens").asInt() < 400);
         }
     }
