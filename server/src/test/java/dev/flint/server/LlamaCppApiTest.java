@@ -66,6 +66,17 @@ class LlamaCppApiTest {
     }
 
     @Test
+    void llamaVimRingBufferWarmUpWithNPredictZeroFillsTheCacheOnly() throws Exception {
+        // llama.vim sends its extra-context chunks ahead of time with n_predict 0 so the next keystroke is cached
+        String warm = LLAMA_VIM.replace("\"n_predict\": 16", "\"n_predict\": 0").replace("\"id_slot\": 0", "\"id_slot\": 1");
+        JsonNode b = json(ts.post("/infill", warm).body());
+        assertEquals("", b.get("content").asText());
+        assertEquals(0, b.get("timings/predicted_n").asInt());
+        JsonNode again = json(ts.post("/infill", warm.replace("\"n_predict\": 0", "\"n_predict\": 4")).body());
+        assertTrue(again.get("timings/prompt_n").asInt() <= 1, again.toString());
+    }
+
+    @Test
     void llamaVscodeInfillGetsContentAndTimings() throws Exception {
         var r = ts.post("/infill", LLAMA_VSCODE);
         assertEquals(200, r.statusCode(), r.body());
