@@ -50,6 +50,7 @@ public final class FlintServer implements AutoCloseable {
             });
             c.router.mount(r -> {
                 r.before(this::authorize);
+                r.wsBeforeUpgrade(this::authorize); // the WebSocket handshake needs the key too
                 r.post("/v1/completions", openAi::handle);
                 r.post("/v1/chat/completions", chat::handle);
                 r.post("/chat/completions", chat::handle);

@@ -158,6 +158,16 @@ class BadInputTest {
             var ok = secured.http.send(HttpRequest.newBuilder(secured.uri("/v1/models"))
                     .header("Authorization", "Bearer sekret").build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, ok.statusCode());
+            var noKey = secured.http.newWebSocketBuilder()
+                    .buildAsync(java.net.URI.create(secured.base().replace("http", "ws") + "/v1/ws"),
+                            new java.net.http.WebSocket.Listener() { });
+            var failure = assertThrows(java.util.concurrent.ExecutionException.class, noKey::get);
+            assertTrue(failure.getCause() instanceof java.net.http.WebSocketHandshakeException, failure.toString());
+            assertEquals(401, ((java.net.http.WebSocketHandshakeException) failure.getCause()).getResponse().statusCode());
+            var withKey = secured.http.newWebSocketBuilder().header("Authorization", "Bearer sekret")
+                    .buildAsync(java.net.URI.create(secured.base().replace("http", "ws") + "/v1/ws"),
+                            new java.net.http.WebSocket.Listener() { }).get();
+            withKey.abort();
         }
     }
 
