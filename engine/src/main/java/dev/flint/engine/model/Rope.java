@@ -18,7 +18,7 @@ final class Rope {
 
     Rope(ModelConfig c, float[] freqFactors) {
         this.dims = c.ropeDim();
-        this.thetaScale = (float) Math.pow(c.ropeFreqBase(), -2.0f / dims);
+        this.thetaScale = CMath.powf(c.ropeFreqBase(), -2.0f / dims);
         this.freqScale = c.ropeFreqScale();
         this.extFactor = c.ropeExtFactor();
         this.attnFactor = c.ropeAttnFactor();
@@ -51,8 +51,8 @@ final class Rope {
                 float rampMix = (1 - Math.min(1, Math.max(0, y))) * extFactor;
                 t = t * (1 - rampMix) + extrap * rampMix;
             }
-            table[off + i0] = (float) Math.cos(t) * mscale;
-            table[off + i0 + 1] = (float) Math.sin(t) * mscale;
+            table[off + i0] = CMath.cosf(t) * mscale;
+            table[off + i0 + 1] = CMath.sinf(t) * mscale;
             theta *= thetaScale;
         }
     }

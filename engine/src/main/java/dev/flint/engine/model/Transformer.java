@@ -5,9 +5,6 @@ import dev.flint.engine.parallel.WorkerPool;
 import dev.flint.engine.tensor.MatMul;
 import dev.flint.engine.tensor.Numerics;
 import dev.flint.engine.tensor.WeightMatrix;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The forward pass shared by every {@link Architecture}: pre-norm attention with grouped-query heads and RoPE, then a
@@ -70,6 +67,7 @@ public final class Transformer {
         }
         Scratch s = scratch(n);
         int e = c.embeddingLength();
+        cellsInUse(batch, s.nkv);
 
         for (int t = 0; t < n; t++) {
             w.tokenEmbedding().dequantizeRow(batch.token(t), s.x, t * e);
@@ -122,18 +120,22 @@ public final class Transformer {
             int p = batch.position(t) * kvDim;
             float[] kc = cache.keys(l);
             float[] vc = cache.values(l);
+            int pos = batch.position(t);
+            int cap = cache.cells();
             for (int i = 0; i < kvDim; i++) {
                 kc[p + i] = Numerics.roundToF16(s.k[t * kvDim + i]);
-                vc[p + i] = Numerics.roundToF16(s.v[t * kvDim + i]);
+                vc[i * cap + pos] = Numerics.roundToF16(s.v[t * kvDim + i]);
             }
         }
         int heads = c.headCount();
         int group = heads / c.headCountKv();
         float scale = (float) (1.0 / Math.sqrt(hd));
+        boolean batched = n >= 2; // llama.cpp takes its prompt-batch kernels (tinyBLAS) from two tokens up
         pool.parallelFor(n * heads, task -> {
             int t = task / heads;
             int h = task % heads;
-            attendHead(s, l, batch.cache(t), batch.position(t), t * qDim + h * hd, (h / group) * hd, scale);
+            attendHead(s, l, batch.cache(t), batch.position(t), s.nkv[t], batched, t * qDim + h * hd, (h / group) * hd,
+                    scale);
         });
         s.inWo.reset(s.att, qDim, n);
         matmul(pool, lw.wo(), s.inWo, s.tmp);
@@ -145,87 +147,76 @@ public final class Transformer {
         }
     }
 
-    /** One head of one token: softmax(q·K / sqrt(d)) · V over positions 0..pos of its sequence. */
-    private void attendHead(Scratch s, int layer, KvCache cache, int pos, int qOff, int kvOff, float scale) {
+    /**
+     * One head of one token: softmax(q·K / sqrt(d)) · V over positions 0..pos of its sequence, with llama.cpp's
+     * numerics: rows of {@code nkv} cells (the used cells rounded up to 32, later ones masked), F16 operands,
+     * ggml's exponential, and the products of its prompt-batch or single-token kernels.
+     */
+    private void attendHead(Scratch s, int layer, KvCache cache, int pos, int nkv, boolean batched, int qOff,
+                            int kvOff, float scale) {
         int hd = c.headDim();
         int kvDim = c.kvDim();
+        int cap = cache.cells();
+        boolean batchedKq = batched && hd % 16 == 0; // tinyBLAS needs whole 16-lane steps, else ggml's own dot
         float[] kc = cache.keys(layer);
         float[] vc = cache.values(layer);
-        float[] q = s.q;
         float[] scores = scoreBuffers.get();
-        if (scores.length < pos + 1) {
-            scores = new float[Math.max(pos + 1, scores.length * 2)];
+        if (scores.length < nkv) {
+            scores = new float[Math.max(nkv, scores.length * 2)];
             scoreBuffers.set(scores);
         }
         float[] qh = s.qHalf(qOff, hd);
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j <= pos; j++) {
-            float sc = dot(qh, 0, kc, j * kvDim + kvOff, hd) * scale;
+            int ko = j * kvDim + kvOff;
+            float dot = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd) : GgmlMath.dotSingle(qh, 0, kc, ko, hd);
+            float sc = dot * scale;
             scores[j] = sc;
             if (sc > max) {
                 max = sc;
             }
         }
-        double sum = expInPlace(scores, pos + 1, max);
-        float inv = (float) (1.0 / sum);
-        float[] out = s.att;
-        java.util.Arrays.fill(out, qOff, qOff + hd, 0f);
-        for (int j = 0; j <= pos; j++) {
-            axpy(Numerics.roundToF16(scores[j] * inv), vc, j * kvDim + kvOff, out, qOff, hd);
-        }
-    }
-
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int i = 0;
-        float sum = 0f;
-        if (n >= F.length()) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-                acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-            }
-            sum = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) {
-            sum += a[ao + i] * b[bo + i];
-        }
-        return sum;
-    }
-
-    /** x[i] = exp(x[i] - max) for i < n; returns the sum. */
-    static double expInPlace(float[] x, int n, float max) {
-        int i = 0;
+        // softmax over the nkv cells: exponentials summed in chunks of 16 as ggml_vec_soft_max_f32 does
         double sum = 0;
-        if (n >= F.length()) {
-            FloatVector vmax = FloatVector.broadcast(F, max);
-            FloatVector acc = FloatVector.zero(F);
-            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-                FloatVector e = FloatVector.fromArray(F, x, i).sub(vmax).lanewise(VectorOperators.EXP);
-                e.intoArray(x, i);
-                acc = acc.add(e);
+        float[] chunk = s.chunk();
+        for (int j0 = 0; j0 < nkv; j0 += 16) {
+            for (int k = 0; k < 16; k++) {
+                int j = j0 + k;
+                float e = j <= pos ? GgmlMath.expf(scores[j] - max) : 0f;
+                if (j < nkv) {
+                    scores[j] = e;
+                }
+                chunk[k] = e;
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum += GgmlMath.reduce16(chunk);
         }
-        for (; i < n; i++) {
-            float p = (float) Math.exp(x[i] - max);
-            x[i] = p;
-            sum += p;
+        float inv = (float) (1.0 / sum);
+        for (int j = 0; j < nkv; j++) {
+            scores[j] = Numerics.roundToF16(scores[j] * inv); // kq converted to F16 for the product with V
         }
-        return sum;
+        float[] out = s.att;
+        for (int d = 0; d < hd; d++) {
+            int vo = (kvOff + d) * cap;
+            out[qOff + d] = batched ? GgmlMath.dotBatch(scores, 0, vc, vo, nkv) : GgmlMath.dotSingle(scores, 0, vc, vo, nkv);
+        }
     }
 
-    /** y[yo..] += a * x[xo..] */
-    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        if (n >= F.length()) {
-            FloatVector va = FloatVector.broadcast(F, a);
-            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-                FloatVector.fromArray(F, x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+    /**
+     * For each token, the cells llama.cpp's attention spans: the sequence's length after this batch, rounded up to a
+     * multiple of 32 (its KV padding), at least 32, at most the cache size.
+     */
+    private static void cellsInUse(Batch batch, int[] nkv) {
+        int n = batch.size();
+        for (int t = 0; t < n; t++) {
+            KvCache cache = batch.cache(t);
+            int maxPos = 0;
+            for (int u = 0; u < n; u++) {
+                if (batch.cache(u) == cache) {
+                    maxPos = Math.max(maxPos, batch.position(u));
+                }
             }
-        }
-        for (; i < n; i++) {
-            y[yo + i] += a * x[xo + i];
+            int padded = Math.max(32, (maxPos + 1 + 31) / 32 * 32);
+            nkv[t] = Math.min(cache.cells(), padded);
         }
     }
 
@@ -240,8 +231,7 @@ public final class Transformer {
         if (lw.ffnGate() != null) {
             matmul(pool, lw.ffnGate(), s.inFfn, s.gate);
             for (int i = 0; i < n * ff; i++) {
-                float g = s.gate[i];
-                s.up[i] *= g / (1.0f + (float) Math.exp(-g));
+                s.up[i] *= GgmlMath.silu(s.gate[i]); // up * silu(gate), ggml's SIMD SiLU
             }
         } else {
             for (int t = 0; t < n; t++) {
@@ -320,7 +310,7 @@ public final class Transformer {
             return x;
         }
         float h = Numerics.roundToF16(x);
-        float g = 0.5f * h * (1.0f + (float) Math.tanh(SQRT_2_OVER_PI * h * (1.0f + GELU_COEF_A * h * h)));
+        float g = 0.5f * h * (1.0f + CMath.tanhf(SQRT_2_OVER_PI * h * (1.0f + GELU_COEF_A * h * h)));
         return Numerics.roundToF16(g);
     }
 
@@ -335,6 +325,8 @@ public final class Transformer {
     private static final class Scratch {
         final int capacity;
         final float[] x, xn, q, k, v, att, tmp, up, gate, rope;
+        final int[] nkv;
+        private final ThreadLocal<float[]> chunk = ThreadLocal.withInitial(() -> new float[16]);
         final EncodedInput inAttn, inWo, inFfn, inDown, inOut;
         private final ThreadLocal<float[]> qh;
 
@@ -351,12 +343,17 @@ public final class Transformer {
             up = new float[capacity * c.feedForwardLength()];
             gate = new float[capacity * c.feedForwardLength()];
             rope = new float[capacity * c.ropeDim()];
+            nkv = new int[capacity];
             inAttn = new EncodedInput(e, capacity);
             inWo = new EncodedInput(c.qDim(), capacity);
             inFfn = new EncodedInput(e, capacity);
             inDown = new EncodedInput(c.feedForwardLength(), capacity);
             inOut = new EncodedInput(e, capacity);
             qh = ThreadLocal.withInitial(() -> new float[c.headDim()]);
+        }
+
+        float[] chunk() {
+            return chunk.get();
         }
 
         /** The query head rounded to half precision (llama.cpp converts q to F16 for the K·q product). */

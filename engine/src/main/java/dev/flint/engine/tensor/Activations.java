@@ -1,58 +1,40 @@
 package dev.flint.engine.tensor;
 
 /**
- * The input of a matrix product for a batch of tokens, encoded once in the {@link ActivationFormat} a weight type's
- * dot product consumes, then read by every row of the matrix (and by every matrix that shares the input and format).
- * Layout: token-major; for the 8-bit formats the quantized values, block scales and block sums are kept in separate
- * arrays so the kernels read them contiguously.
+ * The input of a matrix product for a batch of tokens, encoded once the way a weight type's dot product reads it
+ * (ggml's vec_dot_type, see {@link ActivationFormat}) and then read by every row of the matrix.
+ *
+ * <p>F32/F16/BF16: {@link #f} holds the values (rounded to the format). 8-bit formats: {@link #f} holds the quantized
+ * integers (as floats: products and block sums of such integers are exact in float, so the kernels compute
+ * llama.cpp's integer dot products exactly), {@link #d} the scale of each 32 values, and {@link #xsum} what a block
+ * minimum multiplies: for Q8_1 the stored {@code s = fp16(d * sum(q))}, for Q8_K {@code d * sum(q)} per 32.
+ * Layout is token-major: row t starts at {@code t * cols}; per-32 arrays at {@code t * cols / 32}.
  */
 public final class Activations {
     public final ActivationFormat format;
     public final int cols;
     public final int capacity;
-    /** F32/F16/BF16: the (rounded) values, {@code [token * cols + i]}. */
     public final float[] f;
-    /** 8-bit formats: quantized values, {@code [token * cols + i]}. */
-    public final byte[] q;
-    /** 8-bit formats: scale of each block, {@code [token * blocks + b]}. */
     public final float[] d;
-    /** Q8_1: d * sum(q) of each block of 32; Q8_K: sum of each group of 16 values, {@code [token * cols/16 + g]}. */
-    public final float[] s;
+    public final float[] xsum;
     private int tokens;
 
     public Activations(ActivationFormat format, int capacity, int cols) {
         this.format = format;
         this.cols = cols;
         this.capacity = capacity;
-        switch (format) {
-            case F32, F16, BF16 -> {
-                f = new float[capacity * cols];
-                q = null;
-                d = null;
-                s = null;
-            }
-            case Q8_0, Q8_1 -> {
-                requireMultiple(cols, 32);
-                f = null;
-                q = new byte[capacity * cols];
-                d = new float[capacity * (cols / 32)];
-                s = format == ActivationFormat.Q8_1 ? new float[capacity * (cols / 32)] : null;
-            }
-            case Q8_K -> {
-                requireMultiple(cols, 256);
-                f = null;
-                q = new byte[capacity * cols];
-                d = new float[capacity * (cols / 256)];
-                s = new float[capacity * (cols / 16)];
-            }
-            default -> throw new IllegalArgumentException(format.name());
-        }
-    }
-
-    private static void requireMultiple(int cols, int block) {
+        int block = switch (format) {
+            case Q8_0, Q8_1 -> 32;
+            case Q8_K -> 256;
+            default -> 1;
+        };
         if (cols % block != 0) {
-            throw new IllegalArgumentException("row length " + cols + " is not a multiple of " + block);
+            throw new IllegalArgumentException("row length " + cols + " is not a multiple of " + block + " for " + format);
         }
+        this.f = new float[capacity * cols];
+        boolean quantized = block > 1;
+        this.d = quantized ? new float[capacity * (cols / 32)] : new float[0];
+        this.xsum = quantized ? new float[capacity * (cols / 32)] : new float[0];
     }
 
     /** Number of tokens currently encoded. */
@@ -66,18 +48,17 @@ public final class Activations {
             throw new IllegalArgumentException("batch of " + n + " exceeds capacity " + capacity);
         }
         for (int t = 0; t < n; t++) {
-            encodeRow(x, t * stride, t);
+            encodeRow(x, t * stride, t * cols, t * (cols / 32));
         }
         tokens = n;
     }
 
-    private void encodeRow(float[] x, int off, int t) {
-        int o = t * cols;
+    private void encodeRow(float[] x, int off, int o, int g) {
         switch (format) {
             case F32 -> System.arraycopy(x, off, f, o, cols);
             case F16 -> {
                 for (int i = 0; i < cols; i++) {
-                    f[o + i] = Float.float16ToFloat(Float.floatToFloat16(x[off + i]));
+                    f[o + i] = Numerics.roundToF16(x[off + i]);
                 }
             }
             case BF16 -> {
@@ -85,9 +66,32 @@ public final class Activations {
                     f[o + i] = Numerics.bf16ToFloat(Numerics.floatToBf16(x[off + i]));
                 }
             }
-            case Q8_0 -> Quantize.q8_0(x, off, cols, q, o, d, t * (cols / 32), null);
-            case Q8_1 -> Quantize.q8_0(x, off, cols, q, o, d, t * (cols / 32), s);
-            case Q8_K -> Quantize.q8_K(x, off, cols, q, o, d, t * (cols / 256), s, t * (cols / 16));
+            case Q8_0, Q8_1 -> {
+                for (int b = 0; b < cols / 32; b++) {
+                    float scale = Quantize.q8_0Block(x, off + 32 * b, f, o + 32 * b);
+                    d[g + b] = scale;
+                    if (format == ActivationFormat.Q8_1) {
+                        xsum[g + b] = Numerics.roundToF16(scale * blockSum(o + 32 * b, 32));
+                    }
+                }
+            }
+            case Q8_K -> {
+                for (int b = 0; b < cols / 256; b++) {
+                    float scale = Quantize.q8_KBlock(x, off + 256 * b, f, o + 256 * b);
+                    for (int k = 0; k < 8; k++) {
+                        d[g + 8 * b + k] = scale;
+                        xsum[g + 8 * b + k] = scale * blockSum(o + 256 * b + 32 * k, 32);
+                    }
+                }
+            }
         }
+    }
+
+    private float blockSum(int from, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            s += f[from + i];
+        }
+        return s;
     }
 }

@@ -1,18 +1,16 @@
 package dev.flint.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+
+import static dev.flint.engine.tensor.Kernels.F;
+import static dev.flint.engine.tensor.Kernels.FLOAT;
+import static dev.flint.engine.tensor.Kernels.L;
+import static dev.flint.engine.tensor.Kernels.LE;
 
 /** F32 weights: plain little-endian floats; activations stay F32. */
 final class F32Matrix extends WeightMatrix {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     F32Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.F32, data, rows, cols);
     }
@@ -24,24 +22,20 @@ final class F32Matrix extends WeightMatrix {
 
     @Override
     public void dequantizeRow(int row, float[] out, int off) {
-        MemorySegment.copy(data, F, row * rowBytes, out, off, cols);
+        MemorySegment.copy(data, FLOAT, row * rowBytes, out, off, cols);
     }
 
     @Override
-    public float dot(int row, Activations x, int token) {
+    protected float dot(int row, float[] x, int xo, float[] sums, int so) {
         long base = row * rowBytes;
-        float[] a = x.f;
-        int ao = token * cols;
         int i = 0;
-        FloatVector acc = FloatVector.zero(S);
-        int bound = S.loopBound(cols);
-        for (; i < bound; i += S.length()) {
-            FloatVector w = FloatVector.fromMemorySegment(S, data, base + 4L * i, ByteOrder.LITTLE_ENDIAN);
-            acc = w.fma(FloatVector.fromArray(S, a, ao + i), acc);
+        FloatVector acc = FloatVector.zero(F);
+        for (int bound = F.loopBound(cols); i < bound; i += L) {
+            acc = FloatVector.fromMemorySegment(F, data, base + 4L * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Kernels.sumLanes(acc);
         for (; i < cols; i++) {
-            sum += data.get(F, base + 4L * i) * a[ao + i];
+            sum += data.get(FLOAT, base + 4L * i) * x[xo + i];
         }
         return sum;
     }

@@ -1,6 +1,7 @@
 package dev.flint.engine.tensor;
 
 import dev.flint.engine.ModelLoadException;
+import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -15,23 +16,39 @@ public abstract class WeightMatrix {
     protected final int rows;
     protected final int cols;
     protected final long rowBytes;
+    private final ThreadLocal<float[]> rowBuffer;
 
     protected WeightMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         this.type = type;
         this.data = data;
         this.rows = rows;
         this.cols = cols;
+        if (cols % type.blockSize != 0) {
+            throw new ModelLoadException("row length " + cols + " is not a multiple of the " + type + " block size "
+                    + type.blockSize);
+        }
         this.rowBytes = type.bytesFor(cols);
         if (data.byteSize() < rowBytes * rows) {
             throw new ModelLoadException("tensor data of " + data.byteSize() + " bytes is too small for " + rows
                     + " x " + cols + " " + type);
         }
+        this.rowBuffer = ThreadLocal.withInitial(() -> new float[cols]);
     }
 
     /** Wraps {@code data} as a matrix of the given type; fails with a clear message for unsupported types. */
     public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols) {
         return switch (type) {
             case F32 -> new F32Matrix(data, rows, cols);
+            case F16 -> new F16Matrix(data, rows, cols);
+            case BF16 -> new BF16Matrix(data, rows, cols);
+            case Q8_0 -> new LegacyQuants.Q8_0(data, rows, cols);
+            case Q4_0 -> new LegacyQuants.Q4_0(data, rows, cols);
+            case Q4_1 -> new LegacyQuants.Q4_1(data, rows, cols);
+            case Q5_0 -> new LegacyQuants.Q5_0(data, rows, cols);
+            case Q5_1 -> new LegacyQuants.Q5_1(data, rows, cols);
+            case Q4_K -> new KQuants.Q4_K(data, rows, cols);
+            case Q5_K -> new KQuants.Q5_K(data, rows, cols);
+            case Q6_K -> new KQuants.Q6_K(data, rows, cols);
             default -> throw new ModelLoadException("tensor type " + type + " is not supported; supported: "
                     + GgmlType.supportedNames());
         };
@@ -59,19 +76,53 @@ public abstract class WeightMatrix {
     /** Writes row {@code row} as floats to {@code out[off .. off + cols)}. */
     public abstract void dequantizeRow(int row, float[] out, int off);
 
+    /**
+     * Dot product of row {@code row} with the encoded activation values {@code x[xo .. xo + cols)}; {@code sums}
+     * from {@code so} are their per-32 sums (read by types with block minimums).
+     */
+    protected abstract float dot(int row, float[] x, int xo, float[] sums, int so);
+
     /** Dot product of row {@code row} with activation row {@code token} of {@code x}. */
-    public abstract float dot(int row, Activations x, int token);
+    public float dot(int row, Activations x, int token) {
+        return dot(row, x.f, token * cols, x.xsum, token * (cols / 32));
+    }
 
     /**
      * {@code out[t * outStride + r] = dot(r, x, t)} for rows r in [rowFrom, rowTo) and tokens t in [0, x.tokens()).
-     * Subclasses override this to reuse each weight block across the tokens of a batch.
+     * For a batch, each row is decoded once into a float buffer and reused for every token.
      */
     public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         int n = x.tokens();
+        if (n == 1) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                out[r] = dot(r, x.f, 0, x.xsum, 0);
+            }
+            return;
+        }
+        float[] w = rowBuffer.get();
         for (int r = rowFrom; r < rowTo; r++) {
+            dequantizeRow(r, w, 0);
             for (int t = 0; t < n; t++) {
-                out[t * outStride + r] = dot(r, x, t);
+                out[t * outStride + r] = floatDot(w, x.f, t * cols, cols);
             }
         }
+    }
+
+    /** A per-thread buffer of one row, for kernels that decode a row before using it. */
+    protected float[] scratchRow() {
+        return rowBuffer.get();
+    }
+
+    static float floatDot(float[] w, float[] x, int xo, int n) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(Kernels.F);
+        for (int bound = Kernels.F.loopBound(n); i < bound; i += Kernels.L) {
+            acc = FloatVector.fromArray(Kernels.F, w, i).fma(FloatVector.fromArray(Kernels.F, x, xo + i), acc);
+        }
+        float sum = Kernels.sumLanes(acc);
+        for (; i < n; i++) {
+            sum += w[i] * x[xo + i];
+        }
+        return sum;
     }
 }

@@ -1,0 +1,91 @@
+package dev.flint.engine.model;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The exact arithmetic of the llama.cpp CPU kernels that attention and the activations go through (x86, AVX-512),
+ * reproduced operation by operation. The reference models are chaotic on purpose, so a different summation order or
+ * a 1-ulp different exponential is visible in the logits; these routines make Flint's rounding match:
+ * <ul>
+ * <li>{@link #expf}: ggml_v_expf, the polynomial exponential of ggml's SIMD softmax and SiLU;</li>
+ * <li>{@link #dotBatch}: tinyBLAS's F16 product for prompt batches (one 16-lane FMA accumulator, then the GCC
+ * lane reduction of _mm512_reduce_add_ps);</li>
+ * <li>{@link #dotSingle}: ggml_vec_dot_f16 for single-token steps (four 16-lane accumulators over steps of 64,
+ * folded, reduced, and the leftovers added in double).</li>
+ * </ul>
+ */
+final class GgmlMath {
+    private GgmlMath() {}
+
+    static final VectorSpecies<Float> S16 = FloatVector.SPECIES_512;
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16]);
+
+    /** ggml_v_expf (AVX-512 version), lane by lane. */
+    static float expf(float x) {
+        float r = 0x1.8p23f;
+        float z = Math.fma(x, 0x1.715476p+0f, r);
+        float n = z - r;
+        float b = Math.fma(-n, 0x1.7f7d1cp-20f, Math.fma(-n, 0x1.62e4p-1f, x));
+        if (Math.abs(n) > 192f) {
+            return n <= 0f ? 0f : Float.POSITIVE_INFINITY;
+        }
+        float u = b * b;
+        float j = Math.fma(
+                Math.fma(Math.fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, Math.fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                u,
+                Math.fma(0x1.ffffecp-1f, b, 1.0f));
+        return Math.scalb(j, (int) n);
+    }
+
+    /** ggml_v_silu: x / (1 + expf(-x)). */
+    static float silu(float x) {
+        return x / (1f + expf(-x));
+    }
+
+    /** _mm512_reduce_add_ps as GCC expands it: halves of 8, then of 4, then (0 + 2) + (1 + 3). */
+    static float reduce16(float[] v) {
+        float t0 = v[0] + v[8], t1 = v[1] + v[9], t2 = v[2] + v[10], t3 = v[3] + v[11];
+        float t4 = v[4] + v[12], t5 = v[5] + v[13], t6 = v[6] + v[14], t7 = v[7] + v[15];
+        float u0 = t0 + t4, u1 = t1 + t5, u2 = t2 + t6, u3 = t3 + t7;
+        return (u0 + u2) + (u1 + u3);
+    }
+
+    static float reduce16(FloatVector v) {
+        float[] a = LANES.get();
+        v.intoArray(a, 0);
+        return reduce16(a);
+    }
+
+    /** tinyBLAS F16 dot of a[ao..ao+n) and b[bo..bo+n), n a multiple of 16. */
+    static float dotBatch(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc = FloatVector.zero(S16);
+        for (int i = 0; i < n; i += 16) {
+            acc = FloatVector.fromArray(S16, a, ao + i).fma(FloatVector.fromArray(S16, b, bo + i), acc);
+        }
+        return reduce16(acc);
+    }
+
+    /** ggml_vec_dot_f16 of a[ao..ao+n) and b[bo..bo+n). */
+    static float dotSingle(float[] a, int ao, float[] b, int bo, int n) {
+        int np = n & ~63;
+        double sum = 0;
+        if (np > 0) {
+            FloatVector s0 = FloatVector.zero(S16), s1 = s0, s2 = s0, s3 = s0;
+            for (int i = 0; i < np; i += 64) {
+                s0 = FloatVector.fromArray(S16, a, ao + i).fma(FloatVector.fromArray(S16, b, bo + i), s0);
+                s1 = FloatVector.fromArray(S16, a, ao + i + 16).fma(FloatVector.fromArray(S16, b, bo + i + 16), s1);
+                s2 = FloatVector.fromArray(S16, a, ao + i + 32).fma(FloatVector.fromArray(S16, b, bo + i + 32), s2);
+                s3 = FloatVector.fromArray(S16, a, ao + i + 48).fma(FloatVector.fromArray(S16, b, bo + i + 48), s3);
+            }
+            s0 = s0.add(s2);
+            s1 = s1.add(s3);
+            s0 = s0.add(s1);
+            sum = reduce16(s0);
+        }
+        for (int i = np; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return (float) sum;
+    }
+}

@@ -1,0 +1,149 @@
+package dev.flint.engine.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.flint.engine.tensor.Kernels.INT;
+import static dev.flint.engine.tensor.Kernels.L;
+
+/**
+ * ggml's original block types, 32 values per block with an fp16 scale. Nibble layout (Q4/Q5): byte j of the 16 holds
+ * element j in its low nibble and element j + 16 in its high nibble; Q5's u32 of high bits gives element e bit e.
+ */
+final class LegacyQuants {
+    private LegacyQuants() {}
+
+    /** Q8_0: fp16 d, 32 int8; value = d * q. */
+    static final class Q8_0 extends QuantizedMatrix {
+        Q8_0(MemorySegment data, int rows, int cols) {
+            super(GgmlType.Q8_0, data, rows, cols, 32, false);
+        }
+
+        @Override
+        public ActivationFormat activationFormat() {
+            return ActivationFormat.Q8_0;
+        }
+
+        @Override
+        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
+            long base = row * rowBytes;
+            for (int b = 0; b < cols / 32; b++) {
+                long p = base + b * 34L;
+                scale[b] = Kernels.f16(data, p);
+                for (int i = 0; i < 32; i += L) {
+                    Kernels.toFloat(Kernels.bytes(data, p + 2 + i)).intoArray(q, 32 * b + i);
+                }
+            }
+        }
+    }
+
+    /** Q4_0: fp16 d, 16 bytes of nibbles; value = d * (nibble - 8). */
+    static final class Q4_0 extends QuantizedMatrix {
+        Q4_0(MemorySegment data, int rows, int cols) {
+            super(GgmlType.Q4_0, data, rows, cols, 32, false);
+        }
+
+        @Override
+        public ActivationFormat activationFormat() {
+            return ActivationFormat.Q8_0;
+        }
+
+        @Override
+        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
+            long base = row * rowBytes;
+            for (int b = 0; b < cols / 32; b++) {
+                long p = base + b * 18L;
+                scale[b] = Kernels.f16(data, p);
+                nibbles(data, p + 2, q, 32 * b, (byte) 8);
+            }
+        }
+    }
+
+    /** Q4_1: fp16 d, fp16 m, 16 bytes of nibbles; value = d * nibble + m. */
+    static final class Q4_1 extends QuantizedMatrix {
+        Q4_1(MemorySegment data, int rows, int cols) {
+            super(GgmlType.Q4_1, data, rows, cols, 32, true);
+        }
+
+        @Override
+        public ActivationFormat activationFormat() {
+            return ActivationFormat.Q8_1;
+        }
+
+        @Override
+        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
+            long base = row * rowBytes;
+            for (int b = 0; b < cols / 32; b++) {
+                long p = base + b * 20L;
+                scale[b] = Kernels.f16(data, p);
+                min[b] = Kernels.f16(data, p + 2);
+                nibbles(data, p + 4, q, 32 * b, (byte) 0);
+            }
+        }
+    }
+
+    /** Q5_0: fp16 d, u32 high bits, 16 bytes of nibbles; value = d * ((nibble | high << 4) - 16). */
+    static final class Q5_0 extends QuantizedMatrix {
+        Q5_0(MemorySegment data, int rows, int cols) {
+            super(GgmlType.Q5_0, data, rows, cols, 32, false);
+        }
+
+        @Override
+        public ActivationFormat activationFormat() {
+            return ActivationFormat.Q8_0;
+        }
+
+        @Override
+        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
+            long base = row * rowBytes;
+            for (int b = 0; b < cols / 32; b++) {
+                long p = base + b * 22L;
+                scale[b] = Kernels.f16(data, p);
+                fiveBits(data, p + 6, data.get(INT, p + 2), q, 32 * b, 16);
+            }
+        }
+    }
+
+    /** Q5_1: fp16 d, fp16 m, u32 high bits, 16 bytes of nibbles; value = d * (nibble | high << 4) + m. */
+    static final class Q5_1 extends QuantizedMatrix {
+        Q5_1(MemorySegment data, int rows, int cols) {
+            super(GgmlType.Q5_1, data, rows, cols, 32, true);
+        }
+
+        @Override
+        public ActivationFormat activationFormat() {
+            return ActivationFormat.Q8_1;
+        }
+
+        @Override
+        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
+            long base = row * rowBytes;
+            for (int b = 0; b < cols / 32; b++) {
+                long p = base + b * 24L;
+                scale[b] = Kernels.f16(data, p);
+                min[b] = Kernels.f16(data, p + 2);
+                fiveBits(data, p + 8, data.get(INT, p + 4), q, 32 * b, 0);
+            }
+        }
+    }
+
+    /** Splits 16 bytes of nibbles into 32 values (low nibbles first), minus {@code bias}. */
+    static void nibbles(MemorySegment data, long p, float[] q, int o, byte bias) {
+        for (int j = 0; j < 16; j += L) {
+            ByteVector v = Kernels.bytes(data, p + j);
+            Kernels.toFloat(v.and((byte) 0xF).sub(bias)).intoArray(q, o + j);
+            Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).sub(bias)).intoArray(q, o + 16 + j);
+        }
+    }
+
+    /** 32 five-bit values: nibbles as in Q4 plus bit e of qh as bit 4 of element e, minus {@code bias}. */
+    static void fiveBits(MemorySegment data, long p, int qh, float[] q, int o, int bias) {
+        for (int j = 0; j < 16; j++) {
+            int v = Kernels.u8(data, p + j);
+            q[o + j] = ((v & 0xF) | ((qh >>> j) & 1) << 4) - bias;
+            q[o + j + 16] = ((v >> 4) | ((qh >>> (j + 16)) & 1) << 4) - bias;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.flint.engine.tensor;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * For every supported type, on random valid blocks: the vectorised dot product equals the dot product of the
+ * dequantized row with the encoded activations, and a batched matrix product equals per-token dot products.
+ */
+class KernelConsistencyTest {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void dotMatchesDequantizedRowAndBatchMatchesSingle(GgmlType type) {
+        int rows = 24;
+        int cols = 512;
+        byte[] bytes = RandomWeights.bytes(type, (long) rows * cols, 11);
+        WeightMatrix w = WeightMatrix.of(type, MemorySegment.ofArray(bytes), rows, cols);
+        int tokens = 5;
+        float[] in = new float[tokens * cols];
+        SplittableRandom r = new SplittableRandom(2);
+        for (int i = 0; i < in.length; i++) {
+            in[i] = (float) r.nextGaussian();
+        }
+        Activations x = new Activations(w.activationFormat(), tokens, cols);
+        x.set(in, cols, tokens);
+        float[] row = new float[cols];
+        float[] batch = new float[tokens * rows];
+        w.matmul(x, batch, rows, 0, rows);
+        for (int rr = 0; rr < rows; rr++) {
+            w.dequantizeRow(rr, row, 0);
+            for (int t = 0; t < tokens; t++) {
+                double ref = 0;
+                for (int i = 0; i < cols; i++) {
+                    double xv = x.d.length == 0 ? x.f[t * cols + i] : x.f[t * cols + i] * x.d[(t * cols + i) / 32];
+                    ref += (double) row[i] * xv;
+                }
+                float single = w.dot(rr, x, t);
+                double tol = 1e-4 * Math.max(1, Math.abs(ref));
+                assertEquals(ref, single, tol, type + " dot row " + rr + " token " + t);
+                assertEquals(ref, batch[t * rows + rr], tol, type + " batch row " + rr + " token " + t);
+            }
+        }
+    }
+}
