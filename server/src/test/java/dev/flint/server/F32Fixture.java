@@ -14,9 +14,8 @@ import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
- * Writes a copy of a fixture model with every F16, BF16 and Q8_0 tensor widened to F32, optionally with extra
- * metadata (a chat template). Server tests exercise transports, not kernels, so this keeps them independent of
- * which quantized kernels the engine has.
+ * Writes a copy of a fixture model with extra metadata (a chat template), widening F16, BF16 and Q8_0 tensors to
+ * F32 on the way (written before the quantized kernels landed; it keeps the copy independent of them).
  */
 final class F32Fixture {
     private F32Fixture() {

@@ -37,7 +37,7 @@ class LlamaCppApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ts = new TestServer(F32Fixture.of("tiny-qwen2-F16.gguf"), 2, 512, 8, null);
+        ts = new TestServer(TestServer.model("tiny-qwen2-F16.gguf"), 2, 512, 8, null);
     }
 
     @AfterAll
@@ -145,7 +145,7 @@ class LlamaCppApiTest {
 
     @Test
     void infillOnAModelWithoutFimTokensIs501() throws Exception {
-        try (var spm = new TestServer(F32Fixture.of("tiny-llama-spm-Q8_0.gguf"), 1, 128, 2, null)) {
+        try (var spm = new TestServer(TestServer.model("tiny-llama-spm-Q8_0.gguf"), 1, 128, 2, null)) {
             var r = spm.post("/infill", LLAMA_VSCODE);
             assertEquals(501, r.statusCode());
             assertEquals(501, json(r.body()).at("/error/code").asInt());
@@ -154,7 +154,7 @@ class LlamaCppApiTest {
 
     @Test
     void starcoderFimTokensAreFoundByTheFamilyTable() throws Exception {
-        try (var sc = new TestServer(F32Fixture.of("tiny-starcoder2-BF16.gguf"), 1, 256, 2, null)) {
+        try (var sc = new TestServer(TestServer.model("tiny-starcoder2-BF16.gguf"), 1, 256, 2, null)) {
             var fim = sc.service.fimOrThrow();
             assertTrue(fim.tokens().family().equals("starcoder") || fim.tokens().family().equals("gguf"),
                     fim.tokens().family());

@@ -16,7 +16,7 @@ class WebSocketProtocolTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ts = new TestServer(F32Fixture.of("tiny-qwen2-F16.gguf"), 2, 512, 8, null);
+        ts = new TestServer(TestServer.model("tiny-qwen2-F16.gguf"), 2, 512, 8, null);
     }
 
     @AfterAll

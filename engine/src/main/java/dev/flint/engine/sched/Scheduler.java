@@ -103,7 +103,8 @@ public final class Scheduler implements AutoCloseable {
             if (!running) {
                 throw new IllegalStateException("the scheduler is shut down");
             }
-            if (queue.size() >= options.queueCapacity() && freeSlots() == 0) {
+            // jobs that idle slots will take at the next step do not count as waiting
+            if (queue.size() >= options.queueCapacity() + freeSlots()) {
                 throw new QueueFullException(options.queueCapacity());
             }
             queue.add(e);
