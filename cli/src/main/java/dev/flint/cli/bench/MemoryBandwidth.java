@@ -21,7 +21,7 @@ public final class MemoryBandwidth {
 
     /** Bytes per second read, using a buffer of {@code bytes} bytes. */
     public static double measure(WorkerPool pool, long bytes, int passes) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(bytes, 64);
             seg.fill((byte) 1);
             int chunks = pool.threads() * 8;

@@ -1,6 +1,7 @@
 package dev.flint.engine.parallel;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,7 +20,7 @@ public final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
-    private final boolean[] sleeping;
+    private final AtomicIntegerArray sleeping; // 1 while a worker is (about to be) parked
     private final ReentrantLock callerLock = new ReentrantLock();
     private volatile Job job;
     private volatile long epoch;
@@ -56,7 +57,7 @@ public final class WorkerPool implements AutoCloseable {
         }
         this.threads = threads;
         this.workers = new Thread[threads - 1];
-        this.sleeping = new boolean[threads - 1];
+        this.sleeping = new AtomicIntegerArray(threads - 1);
         for (int i = 0; i < workers.length; i++) {
             int id = i;
             workers[i] = Thread.ofPlatform().daemon().name("flint-worker-" + i).start(() -> runWorker(id));
@@ -81,11 +82,11 @@ public final class WorkerPool implements AutoCloseable {
                 if ((++spins & 63) != 0 || System.nanoTime() - start < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
-                    sleeping[id] = true;
+                    sleeping.set(id, 1);
                     if (epoch == seen && !closed) {
-                        LockSupport.park(this);
+                        LockSupport.parkNanos(this, 10_000_000L); // bounded: a missed unpark costs 10 ms, not a hang
                     }
-                    sleeping[id] = false;
+                    sleeping.set(id, 0);
                     start = System.nanoTime();
                 }
             }
@@ -119,13 +120,18 @@ public final class WorkerPool implements AutoCloseable {
             job = j;
             epoch = epoch + 1; // publishes the job
             for (int i = 0; i < workers.length; i++) {
-                if (sleeping[i]) {
+                if (sleeping.get(i) == 1) {
                     LockSupport.unpark(workers[i]);
                 }
             }
             j.drain();
-            while (j.workersLeft.get() > 0) {
-                Thread.onSpinWait();
+            // the last chunks are short: spin briefly, then yield so a descheduled worker gets the core back
+            for (int spins = 0; j.workersLeft.get() > 0; spins++) {
+                if (spins < 4096) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
             Throwable t = j.failure.get();
             if (t instanceof RuntimeException re) {

@@ -1,6 +1,7 @@
 package dev.flint.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -27,6 +28,24 @@ final class LegacyQuants {
         }
 
         @Override
+        protected float fusedDot(int row, Activations x) {
+            long base = row * rowBytes;
+            float[] xq = x.f;
+            float[] xd = x.d;
+            FloatVector acc = FloatVector.zero(Kernels.F);
+            for (int b = 0; b < cols / 32; b++) {
+                long p = base + b * 34L;
+                FloatVector sv = FloatVector.broadcast(Kernels.F, Kernels.f16(data, p));
+                FloatVector dv = FloatVector.broadcast(Kernels.F, xd[b]);
+                for (int i = 0; i < 32; i += L) {
+                    acc = Kernels.toFloat(Kernels.bytes(data, p + 2 + i)).mul(sv)
+                            .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + i).mul(dv), acc);
+                }
+            }
+            return Kernels.sumLanes(acc);
+        }
+
+        @Override
         protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
             long base = row * rowBytes;
             for (int b = 0; b < cols / 32; b++) {
@@ -48,6 +67,31 @@ final class LegacyQuants {
         @Override
         public ActivationFormat activationFormat() {
             return ActivationFormat.Q8_0;
+        }
+
+        @Override
+        protected float fusedDot(int row, Activations x) {
+            long base = row * rowBytes;
+            float[] xq = x.f;
+            float[] xd = x.d;
+            FloatVector acc = FloatVector.zero(Kernels.F);
+            for (int b = 0; b < cols / 32; b++) {
+                long p = base + b * 18L;
+                FloatVector pv = FloatVector.zero(Kernels.F);
+                // same order as the decoded path: elements 0..15 (low nibbles) then 16..31 (high nibbles)
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector v = Kernels.bytes(data, p + 2 + j);
+                    pv = Kernels.toFloat(v.and((byte) 0xF).sub((byte) 8))
+                            .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + j), pv);
+                }
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector v = Kernels.bytes(data, p + 2 + j);
+                    pv = Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8))
+                            .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + 16 + j), pv);
+                }
+                acc = pv.fma(FloatVector.broadcast(Kernels.F, Kernels.f16(data, p) * xd[b]), acc);
+            }
+            return Kernels.sumLanes(acc);
         }
 
         @Override

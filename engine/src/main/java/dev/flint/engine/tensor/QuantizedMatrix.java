@@ -53,10 +53,29 @@ abstract class QuantizedMatrix extends WeightMatrix {
         return dotDecoded(b, x, token);
     }
 
+    /**
+     * A single-token dot product straight from the mapped bytes, without decoding the row to memory first (decode
+     * steps are memory bound). Returns NaN where a type has no such kernel. Must perform the same float operations
+     * in the same order as the decoded path, so results do not depend on the batch size.
+     */
+    protected float fusedDot(int row, Activations x) {
+        return Float.NaN;
+    }
+
     @Override
     public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        float[][] b = decoded.get();
         int n = x.tokens();
+        if (n == 1) {
+            float first = fusedDot(rowFrom, x);
+            if (!Float.isNaN(first)) {
+                out[rowFrom] = first;
+                for (int r = rowFrom + 1; r < rowTo; r++) {
+                    out[r] = fusedDot(r, x);
+                }
+                return;
+            }
+        }
+        float[][] b = decoded.get();
         for (int r = rowFrom; r < rowTo; r++) {
             decodeRow(r, b[0], b[1], b[2]);
             for (int t = 0; t < n; t++) {
