@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "flint", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Real-time code completion with a pure-Java GGUF engine.",
         subcommands = {InfoCommand.class, TokenizeCommand.class, EvalCommand.class, GenerateCommand.class,
-                SynthCommand.class, BenchCommand.class,
+                SynthCommand.class, BenchCommand.class, ServeCommand.class, BenchServerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -6,15 +6,15 @@ import java.util.List;
  * Finds stop strings in generated text and tells how much of the text is safe to stream: text that could still turn
  * out to be the start of a stop string is held back until the next tokens decide.
  */
-final class StopMatcher {
+public final class StopMatcher {
     private final List<String> stops;
 
-    StopMatcher(List<String> stops) {
+    public StopMatcher(List<String> stops) {
         this.stops = stops.stream().filter(s -> !s.isEmpty()).toList();
     }
 
     /** Index of the earliest complete stop string in {@code text} at or after {@code from}, or -1. */
-    int find(CharSequence text, int from) {
+    public int find(CharSequence text, int from) {
         int best = -1;
         String s = text.toString();
         for (String stop : stops) {
@@ -27,7 +27,7 @@ final class StopMatcher {
     }
 
     /** Length of the prefix of {@code text} that cannot be part of a stop string completed by later text. */
-    int safeLength(CharSequence text) {
+    public int safeLength(CharSequence text) {
         int n = text.length();
         int hold = 0;
         for (String stop : stops) {

@@ -1,0 +1,71 @@
+package dev.flint.cli;
+
+import dev.flint.engine.Engine;
+import dev.flint.engine.EngineOptions;
+import dev.flint.engine.sched.SchedulerOptions;
+import dev.flint.server.FlintServer;
+import dev.flint.server.ModelService;
+import dev.flint.server.ServerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code flint serve}: the WebSocket, OpenAI- and llama.cpp-compatible server over one model. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve a model: native WebSocket protocol at /v1/ws, OpenAI /v1/*, llama.cpp /infill etc.")
+final class ServeCommand extends CliCommand {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF model file")
+    Path model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default 127.0.0.1)")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8012", description = "port (default 8012, llama.vim's)")
+    int port;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "compute threads (default: available CPUs)")
+    int threads;
+
+    @Option(names = {"-np", "--parallel"}, defaultValue = "4", paramLabel = "N",
+            description = "slots: requests decoded together in one batched forward pass (default 4)")
+    int parallel;
+
+    @Option(names = {"-c", "--ctx"}, defaultValue = "4096", paramLabel = "N",
+            description = "context tokens per slot (default 4096)")
+    int ctx;
+
+    @Option(names = "--queue", defaultValue = "64", paramLabel = "N",
+            description = "requests that may wait for a slot before the server answers 503 (default 64)")
+    int queue;
+
+    @Option(names = "--api-key", paramLabel = "KEY", description = "require 'Authorization: Bearer KEY'")
+    String apiKey;
+
+    @Option(names = "--insecure", description = "allow a non-loopback --host without --api-key")
+    boolean insecure;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig config = new ServerConfig(host, port, apiKey, insecure, ServerConfig.DEFAULT_MAX_BODY);
+        config.checkExposure(); // before spending seconds on loading
+        Engine engine = Engine.load(model, EngineOptions.defaults().withThreads(threads).withContextLength(ctx));
+        ModelService service = new ModelService(engine, model,
+                new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel)));
+        FlintServer server = new FlintServer(service, config).start();
+        out().printf("flint: serving %s on http://%s:%d (%d slots x %d tokens; WebSocket at /v1/ws; FIM: %s)%n",
+                service.modelId(), host, server.port(), parallel, ctx,
+                service.fim().map(f -> f.tokens().family()).orElse("none"));
+        out().flush();
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            service.close();
+            engine.close();
+            stop.countDown();
+        }));
+        stop.await();
+        return 0;
+    }
+}

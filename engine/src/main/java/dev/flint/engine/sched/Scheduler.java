@@ -1,0 +1,467 @@
+package dev.flint.engine.sched;
+
+import dev.flint.engine.Engine;
+import dev.flint.engine.generate.ContextOverflowException;
+import dev.flint.engine.generate.FinishReason;
+import dev.flint.engine.generate.StopMatcher;
+import dev.flint.engine.model.Batch;
+import dev.flint.engine.model.Transformer;
+import dev.flint.engine.sampling.Sampler;
+import dev.flint.engine.tokenizer.Vocabulary;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Runs many jobs on one model with continuous batching: N slots, each with its own KV cache; one loop thread that,
+ * every step, puts the next token of every decoding slot and a chunk of every prefilling slot's prompt into ONE
+ * batch, runs one forward pass, then samples for each slot whose logits came out. Jobs wait in a bounded FIFO queue
+ * for a free slot. Cancellation is checked for every slot before every step, so a cancelled job costs at most the
+ * step that was already running. Knows nothing about HTTP: transports submit {@link Job}s and receive
+ * {@link JobListener} callbacks.
+ */
+public final class Scheduler implements AutoCloseable {
+    /** A submitted job and what the scheduler tracks about it. */
+    record Entry(long id, Job job, JobListener listener, long tSubmit) {
+    }
+
+    /** What {@link #submit} returns: a handle to cancel the job. */
+    public final class Ticket {
+        private final Entry entry;
+
+        private Ticket(Entry entry) {
+            this.entry = entry;
+        }
+
+        public long id() {
+            return entry.id;
+        }
+
+        /** Stops the job before the scheduler's next step; its listener gets a CANCELLED completion. */
+        public void cancel() {
+            entry.job.cancellation().cancel();
+            wake();
+        }
+    }
+
+    private final Engine engine;
+    private final Transformer transformer;
+    private final Vocabulary vocab;
+    private final SchedulerOptions options;
+    private final Slot[] slots;
+    private final ArrayDeque<Entry> queue = new ArrayDeque<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final Batch batch = new Batch();
+    private final float[] logits;
+    private final int nVocab;
+    private final Thread loop;
+    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong steps = new AtomicLong();
+    private final AtomicLong decodeSteps = new AtomicLong();
+    private volatile int busy;
+    private volatile boolean running = true;
+
+    public Scheduler(Engine engine, SchedulerOptions options) {
+        this.engine = engine;
+        this.transformer = engine.model().transformer();
+        this.vocab = engine.tokenizer().vocabulary();
+        this.options = options;
+        this.nVocab = transformer.vocabularySize();
+        this.slots = new Slot[options.slots()];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new Slot(i, transformer.newCache(options.contextLength()));
+        }
+        this.logits = new float[options.slots() * nVocab];
+        this.loop = Thread.ofPlatform().name("flint-scheduler").daemon(true).start(this::run);
+    }
+
+    public SchedulerOptions options() {
+        return options;
+    }
+
+    /**
+     * Queues a job. The listener is called on the loop thread.
+     *
+     * @throws ContextOverflowException if the prompt does not fit in a slot's context
+     * @throws QueueFullException       if the queue is full
+     */
+    public Ticket submit(Job job, JobListener listener) {
+        if (job.prompt().length >= options.contextLength()) {
+            throw new ContextOverflowException(job.prompt().length + 1, options.contextLength());
+        }
+        if (job.slot() >= slots.length) {
+            throw new IllegalArgumentException("slot " + job.slot() + " does not exist; the server has "
+                    + slots.length + " slots (0.." + (slots.length - 1) + ")");
+        }
+        Entry e = new Entry(ids.incrementAndGet(), job, listener, System.nanoTime());
+        lock.lock();
+        try {
+            if (!running) {
+                throw new IllegalStateException("the scheduler is shut down");
+            }
+            // jobs that idle slots will take at the next step do not count as waiting
+            if (queue.size() >= options.queueCapacity() + freeSlots()) {
+                throw new QueueFullException(options.queueCapacity());
+            }
+            queue.add(e);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return new Ticket(e);
+    }
+
+    /** Jobs waiting for a slot. */
+    public int queueDepth() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int busySlots() {
+        return busy;
+    }
+
+    public int slotCount() {
+        return slots.length;
+    }
+
+    /** Forward passes run so far. */
+    public long steps() {
+        return steps.get();
+    }
+
+    /** Decode tokens evaluated so far, summed over slots. */
+    public long decodeSteps() {
+        return decodeSteps.get();
+    }
+
+    /** A snapshot of one slot for monitoring ({@code /slots}). */
+    public record SlotState(int id, boolean processing, long jobId, int cachedTokens, int promptTokens,
+                            int generatedTokens) {
+    }
+
+    /** Racy snapshot, good enough for monitoring. */
+    public SlotState[] slotStates() {
+        SlotState[] out = new SlotState[slots.length];
+        for (int i = 0; i < slots.length; i++) {
+            Slot s = slots[i];
+            Entry e = s.job;
+            out[i] = new SlotState(i, e != null, e == null ? -1 : e.id, s.length,
+                    e == null ? 0 : e.job.prompt().length, s.generated);
+        }
+        return out;
+    }
+
+    private void wake() {
+        lock.lock();
+        try {
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int freeSlots() {
+        int n = 0;
+        for (Slot s : slots) {
+            n += s.idle() ? 1 : 0;
+        }
+        return n;
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                if (!admit()) {
+                    continue;
+                }
+                step();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException | Error e) {
+                failAll(e);
+            }
+        }
+    }
+
+    /** Moves queued jobs into free slots; waits while there is nothing to do. Returns false to re-check. */
+    private boolean admit() throws InterruptedException {
+        lock.lock();
+        try {
+            for (Iterator<Entry> it = queue.iterator(); it.hasNext(); ) {
+                Entry e = it.next();
+                if (e.job.cancellation().isCancelled()) {
+                    it.remove();
+                    e.listener.onDone(done(e, null, FinishReason.CANCELLED, null));
+                    continue;
+                }
+                Slot s = pick(e.job);
+                if (s != null) {
+                    it.remove();
+                    start(s, e);
+                }
+            }
+            busy = slots.length - freeSlots();
+            if (busy == 0) {
+                work.await();
+                return false;
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The pinned slot if idle; else the idle slot sharing the longest prefix; ties go to the least recently used. */
+    private Slot pick(Job job) {
+        if (job.slot() >= 0) {
+            Slot s = slots[job.slot()];
+            return s.idle() ? s : null;
+        }
+        Slot best = null;
+        int bestPrefix = -1;
+        for (Slot s : slots) {
+            if (!s.idle()) {
+                continue;
+            }
+            int p = job.cachePrompt() ? s.commonPrefix(job.prompt()) : 0;
+            if (p > bestPrefix || (p == bestPrefix && s.lastUsed < best.lastUsed)) {
+                best = s;
+                bestPrefix = p;
+            }
+        }
+        return best;
+    }
+
+    private void start(Slot s, Entry e) {
+        Job job = e.job;
+        s.job = e;
+        s.tStart = System.nanoTime();
+        s.tFirst = -1;
+        s.tPromptDone = -1;
+        int reuse = job.cachePrompt() ? Math.min(s.commonPrefix(job.prompt()), job.prompt().length - 1) : 0;
+        s.length = reuse;
+        s.cached = reuse;
+        s.promptPos = reuse;
+        s.sampler = new Sampler(job.sampling(), nVocab);
+        for (int t : job.prompt()) {
+            s.sampler.accept(t);
+        }
+        s.detok = engine.tokenizer().detokenizer();
+        s.stops = new StopMatcher(job.stop());
+    }
+
+    /** One forward pass over every active slot's next work. */
+    private void step() {
+        batch.clear();
+        int row = 0;
+        int budget = Math.max(options.stepTokens(), slots.length);
+        // decode tokens first: they are what users are waiting on
+        for (Slot s : slots) {
+            s.logitRow = -1;
+            if (s.job == null) {
+                continue;
+            }
+            if (s.job.job.cancellation().isCancelled()) {
+                finish(s, FinishReason.CANCELLED, null);
+                continue;
+            }
+            if (!s.prefilling()) {
+                batch.add(s.pending, s.length, s.cache, true);
+                s.push(s.pending);
+                s.decodeSteps++;
+                decodeSteps.incrementAndGet();
+                s.logitRow = row++;
+                budget--;
+            }
+        }
+        for (Slot s : slots) {
+            if (s.job == null || !s.prefilling() || budget <= 0) {
+                continue;
+            }
+            int[] prompt = s.job.job.prompt();
+            int n = Math.min(budget, prompt.length - s.promptPos);
+            for (int i = 0; i < n; i++) {
+                boolean last = s.promptPos + 1 == prompt.length;
+                batch.add(prompt[s.promptPos], s.length, s.cache, last);
+                s.push(prompt[s.promptPos]);
+                s.promptPos++;
+                if (last) {
+                    s.logitRow = row++;
+                }
+            }
+            budget -= n;
+        }
+        if (batch.size() == 0) {
+            return;
+        }
+        transformer.forward(batch, logits, engine.pool());
+        steps.incrementAndGet();
+        for (Slot s : slots) {
+            if (s.job != null && s.logitRow >= 0) {
+                afterLogits(s);
+            }
+        }
+    }
+
+    private void afterLogits(Slot s) {
+        Job job = s.job.job;
+        long now = System.nanoTime();
+        if (s.tPromptDone < 0) {
+            s.tPromptDone = now;
+            if (job.maxTokens() == 0) {
+                finish(s, FinishReason.LENGTH, null); // a cache-filling request
+                return;
+            }
+        }
+        int tok = s.sampler.sample(logits, s.logitRow * nVocab, nVocab);
+        s.sampler.accept(tok);
+        if (s.tFirst < 0) {
+            s.tFirst = now;
+        }
+        if (!job.ignoreEos() && vocab.isEog(tok)) {
+            finish(s, FinishReason.EOS, null);
+            return;
+        }
+        s.generated++;
+        int before = s.text.length();
+        s.text.append(s.detok.push(tok));
+        int stopAt = s.stops.find(s.text, before);
+        if (stopAt >= 0) {
+            String word = matchedStop(job, s.text, stopAt);
+            s.text.setLength(stopAt);
+            if (stopAt > s.emitted) {
+                s.job.listener.onDelta(tok, s.text.substring(s.emitted));
+            }
+            s.emitted = s.text.length();
+            finish(s, FinishReason.STOP, word);
+            return;
+        }
+        if (job.minIndent() > 0 && indentCut(s, job.minIndent())) {
+            if (s.text.length() > s.emitted) {
+                s.job.listener.onDelta(tok, s.text.substring(s.emitted));
+                s.emitted = s.text.length();
+            }
+            finish(s, FinishReason.LENGTH, null);
+            return;
+        }
+        int safe = s.stops.safeLength(s.text);
+        s.job.listener.onDelta(tok, safe > s.emitted ? s.text.substring(s.emitted, safe) : "");
+        s.emitted = Math.max(s.emitted, safe);
+        if (s.generated >= job.maxTokens()) {
+            finish(s, FinishReason.LENGTH, null);
+        } else if (s.length >= s.cache.capacity()) {
+            finish(s, FinishReason.CONTEXT, null);
+        } else if (job.maxPredictMs() > 0 && (now - s.tPromptDone) / 1_000_000 >= job.maxPredictMs()
+                && s.text.indexOf("\n") >= 0) {
+            finish(s, FinishReason.LENGTH, null); // time budget, applied after a newline as llama.cpp does
+        } else {
+            s.pending = tok;
+        }
+    }
+
+    /**
+     * True when the newest complete line start holds a non-blank character with less indentation than
+     * {@code min}; the text is then cut at that character, as llama.cpp's {@code n_indent} does. Text already
+     * streamed is never taken back: the cut only applies to the part not yet emitted.
+     */
+    private static boolean indentCut(Slot s, int min) {
+        int nl = s.text.lastIndexOf("\n");
+        if (nl < 0) {
+            return false;
+        }
+        int pos = nl + 1;
+        int indent = 0;
+        while (pos < s.text.length() && (s.text.charAt(pos) == ' ' || s.text.charAt(pos) == '\t')) {
+            pos++;
+            indent++;
+        }
+        if (pos < s.text.length() && indent < min) {
+            s.text.setLength(Math.max(pos, s.emitted));
+            return true;
+        }
+        return false;
+    }
+
+    private static String matchedStop(Job job, CharSequence text, int at) {
+        String t = text.toString();
+        for (String w : job.stop()) {
+            if (!w.isEmpty() && t.startsWith(w, at)) {
+                return w;
+            }
+        }
+        return "";
+    }
+
+    private void finish(Slot s, FinishReason reason, String stoppingWord) {
+        Entry e = s.job;
+        if (reason != FinishReason.STOP && s.detok != null) {
+            s.text.append(s.detok.flush());
+            if (s.text.length() > s.emitted) {
+                e.listener.onDelta(-1, s.text.substring(s.emitted));
+            }
+        }
+        Completion c = done(e, s, reason, stoppingWord);
+        if (reason == FinishReason.CANCELLED && s.prefilling()) {
+            s.length = Math.min(s.length, s.promptPos); // what was evaluated stays valid
+        }
+        s.lastUsed = System.nanoTime();
+        s.release();
+        busy = slots.length - freeSlots();
+        e.listener.onDone(c);
+    }
+
+    private Completion done(Entry e, Slot s, FinishReason reason, String word) {
+        long now = System.nanoTime();
+        double total = (now - e.tSubmit) / 1e6;
+        if (s == null) {
+            return new Completion("", reason, 0, e.job.prompt().length, 0, -1, "",
+                    new Completion.Timings(total, 0, -1, 0, total), null);
+        }
+        double queue = (s.tStart - e.tSubmit) / 1e6;
+        double prompt = s.tPromptDone < 0 ? (now - s.tStart) / 1e6 : (s.tPromptDone - s.tStart) / 1e6;
+        double first = s.tFirst < 0 ? -1 : (s.tFirst - e.tSubmit) / 1e6;
+        double predicted = s.tPromptDone < 0 ? 0 : (now - s.tPromptDone) / 1e6;
+        return new Completion(s.text.toString(), reason, s.generated, e.job.prompt().length, s.cached, s.id,
+                word == null ? "" : word, new Completion.Timings(queue, prompt, first, predicted, total), null);
+    }
+
+    private void failAll(Throwable t) {
+        String msg = "engine failure: " + t;
+        for (Slot s : slots) {
+            if (s.job != null) {
+                Entry e = s.job;
+                Completion c = done(e, s, FinishReason.CANCELLED, null);
+                s.length = 0;
+                s.release();
+                e.listener.onDone(new Completion(c.text(), c.finishReason(), c.generatedTokens(), c.promptTokens(),
+                        c.cachedTokens(), c.slot(), "", c.timings(), msg));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            running = false;
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        loop.interrupt();
+        try {
+            loop.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

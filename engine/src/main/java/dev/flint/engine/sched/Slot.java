@@ -1,0 +1,80 @@
+package dev.flint.engine.sched;
+
+import dev.flint.engine.generate.StopMatcher;
+import dev.flint.engine.kv.KvCache;
+import dev.flint.engine.sampling.Sampler;
+import dev.flint.engine.tokenizer.Detokenizer;
+
+import java.util.Arrays;
+
+/**
+ * One sequence of the scheduler: its KV cache and the tokens it holds (kept after a job ends so the next job can
+ * reuse the common prefix), plus the state of the job running in it. Touched only by the loop thread.
+ */
+final class Slot {
+    final int id;
+    final KvCache cache;
+    int[] tokens;
+    int length;
+    long lastUsed;
+
+    // the running job, null when idle
+    Scheduler.Entry job;
+    int promptPos;       // next prompt token to evaluate
+    int cached;          // prompt tokens reused
+    int pending = -1;    // sampled token to evaluate in the next step (decode phase)
+    Sampler sampler;
+    Detokenizer detok;
+    StopMatcher stops;
+    final StringBuilder text = new StringBuilder();
+    int emitted;
+    int generated;
+    long tStart;
+    long tPromptDone;
+    long tFirst;
+    long decodeSteps;
+    int logitRow = -1;   // row of this slot in the step's logits, or -1
+
+    Slot(int id, KvCache cache) {
+        this.id = id;
+        this.cache = cache;
+        this.tokens = new int[Math.min(cache.capacity(), 256)];
+    }
+
+    boolean idle() {
+        return job == null;
+    }
+
+    boolean prefilling() {
+        return job != null && promptPos < job.job().prompt().length;
+    }
+
+    int commonPrefix(int[] prompt) {
+        int n = Math.min(length, prompt.length);
+        int i = 0;
+        while (i < n && tokens[i] == prompt[i]) {
+            i++;
+        }
+        return i;
+    }
+
+    void push(int token) {
+        if (length == tokens.length) {
+            tokens = Arrays.copyOf(tokens, Math.min(cache.capacity(), tokens.length * 2));
+        }
+        tokens[length++] = token;
+    }
+
+    void release() {
+        job = null;
+        sampler = null;
+        detok = null;
+        stops = null;
+        pending = -1;
+        logitRow = -1;
+        text.setLength(0);
+        emitted = 0;
+        generated = 0;
+        decodeSteps = 0;
+    }
+}

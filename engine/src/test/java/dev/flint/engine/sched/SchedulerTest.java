@@ -1,0 +1,119 @@
+package dev.flint.engine.sched;
+
+import dev.flint.engine.Engine;
+import dev.flint.engine.EngineOptions;
+import dev.flint.engine.Fixtures;
+import dev.flint.engine.generate.FinishReason;
+import dev.flint.engine.generate.GenerationRequest;
+import dev.flint.engine.sampling.SamplerConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class SchedulerTest {
+    static Engine engine;
+
+    @BeforeAll
+    static void load() throws Exception {
+        engine = Engine.load(Fixtures.model("stories260K-F32.gguf"), EngineOptions.defaults().withThreads(1)
+                .withWarmup(false).withContextLength(256));
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    static CompletableFuture<Completion> submit(Scheduler s, Job job) {
+        var f = new CompletableFuture<Completion>();
+        s.submit(job, new JobListener() {
+            public void onDelta(int token, String text) { }
+            public void onDone(Completion c) { f.complete(c); }
+        });
+        return f;
+    }
+
+    @Test
+    void concurrentGreedyJobsMatchTheSingleSequenceGenerator() throws Exception {
+        int[] a = engine.tokenizer().encode("Once upon a time", true, false);
+        int[] b = engine.tokenizer().encode("The little dog", true, false);
+        String expectA = engine.generate(engine.newSession(), GenerationRequest.of(a, 24, SamplerConfig.greedy()), (t, x) -> { }).text();
+        String expectB = engine.generate(engine.newSession(), GenerationRequest.of(b, 24, SamplerConfig.greedy()), (t, x) -> { }).text();
+        try (var s = new Scheduler(engine, new SchedulerOptions(2, 256, 8, 64))) {
+            var fa = submit(s, Job.of(a, 24, SamplerConfig.greedy()));
+            var fb = submit(s, Job.of(b, 24, SamplerConfig.greedy()));
+            assertEquals(expectA, fa.get(30, TimeUnit.SECONDS).text());
+            assertEquals(expectB, fb.get(30, TimeUnit.SECONDS).text());
+            // both decoded together: fewer forward passes than decode tokens
+            assertTrue(s.steps() < s.decodeSteps() + 2, "steps " + s.steps() + " decode " + s.decodeSteps());
+        }
+    }
+
+    @Test
+    void aFollowUpPromptReusesTheSlotsCachedPrefix() throws Exception {
+        int[] a = engine.tokenizer().encode("Once upon a time there was a", true, false);
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {
+            submit(s, Job.of(a, 4, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
+            Completion c = submit(s, Job.of(a, 4, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
+            assertEquals(a.length - 1, c.cachedTokens());
+        }
+    }
+
+    @Test
+    void cancellingStopsDecodingWithinOneStep() throws Exception {
+        int[] a = engine.tokenizer().encode("Once upon a time", true, false);
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {
+            var got = new AtomicInteger();
+            var fiveTokens = new CountDownLatch(5);
+            var done = new CompletableFuture<Completion>();
+            var job = new Job(a, 200, SamplerConfig.greedy(), null, true, -1, true, 0, null, 0);
+            var ticket = s.submit(job, new JobListener() {
+                public void onDelta(int token, String text) { got.incrementAndGet(); fiveTokens.countDown(); }
+                public void onDone(Completion c) { done.complete(c); }
+            });
+            assertTrue(fiveTokens.await(30, TimeUnit.SECONDS));
+            ticket.cancel();
+            long atCancel = s.decodeSteps();
+            Completion c = done.get(10, TimeUnit.SECONDS);
+            assertEquals(FinishReason.CANCELLED, c.finishReason());
+            assertTrue(s.decodeSteps() - atCancel <= 1, "decode steps after cancel: " + (s.decodeSteps() - atCancel));
+            Thread.sleep(50);
+            assertEquals(0, s.busySlots());
+        }
+    }
+
+    @Test
+    void aFullQueueRefusesNewJobs() {
+        int[] a = engine.tokenizer().encode("Once upon a time", true, false);
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 1, 64))) {
+            var big = new Job(a, 200, SamplerConfig.greedy(), null, true, -1, true, 0, null, 0);
+            var t1 = s.submit(big, new JobListener() { public void onDelta(int t, String x) { } public void onDone(Completion c) { } });
+            var t2 = s.submit(big, new JobListener() { public void onDelta(int t, String x) { } public void onDone(Completion c) { } });
+            try {
+                assertThrows(QueueFullException.class, () -> {
+                    for (int i = 0; i < 3; i++) {
+                        s.submit(big, new JobListener() { public void onDelta(int t, String x) { } public void onDone(Completion c) { } });
+                    }
+                });
+            } finally {
+                t1.cancel();
+                t2.cancel();
+            }
+        }
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsRefused() {
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 16, 1, 16))) {
+            assertThrows(IllegalArgumentException.class, () -> s.submit(Job.of(new int[40], 1, SamplerConfig.greedy()),
+                    new JobListener() { public void onDelta(int t, String x) { } public void onDone(Completion c) { } }));
+        }
+    }
+}

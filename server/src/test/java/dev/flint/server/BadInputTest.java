@@ -1,0 +1,182 @@
+package dev.flint.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flint.server.http.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Bad requests get a 4xx with a JSON error body, and the server keeps serving everyone else. */
+class BadInputTest {
+    static TestServer ts;
+
+    @BeforeAll
+    static void start() throws Exception {
+        ts = new TestServer("stories260K-F32.gguf", 1, 2048, 1, null);
+    }
+
+    @AfterAll
+    static void stop() {
+        ts.close();
+    }
+
+    static void assertError(HttpResponse<String> r, int status) throws Exception {
+        assertEquals(status, r.statusCode(), r.body());
+        JsonNode e = Json.MAPPER.readTree(r.body()).get("error");
+        assertNotNull(e, r.body());
+        assertFalse(e.get("message").asText().isEmpty());
+        assertEquals(status, e.get("code").asInt());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{not json", "[]", "\"prompt\"", "", "{\"prompt\": 5}", "{\"prompt\": \"a\", \"max_tokens\": -1}",
+        "{\"prompt\": \"a\", \"max_tokens\": 1e12}", "{\"prompt\": \"a\", \"max_tokens\": \"5\"}",
+        "{\"prompt\": \"a\", \"temperature\": \"hot\"}", "{\"prompt\": \"a\", \"n\": 1000}",
+        "{\"prompt\": \"a\", \"stop\": [1]}", "{\"prompt\": \"a\", \"top_p\": 7}", "{\"prompt\": [\"a\", \"b\"]}",
+        "{\"prompt\": [99999999]}", "{\"max_tokens\": 3}"
+    })
+    void malformedOrOutOfRangeCompletionRequestsAre400(String body) throws Exception {
+        assertError(ts.post("/v1/completions", body), 400);
+    }
+
+    @Test
+    void unknownFieldsAreIgnoredOverHttpAsOpenAiAndLlamaCppDo() throws Exception {
+        assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1,\"user\":\"x\",\"whatever\":1}")
+                .statusCode());
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIs400WithTheNumbers() throws Exception {
+        var r = ts.post("/v1/completions", "{\"prompt\":" + Json.write("Once upon a time ".repeat(600)) + "}");
+        assertError(r, 400);
+        assertTrue(r.body().contains("context holds 2048"), r.body());
+    }
+
+    @Test
+    void tenMegabyteBodyIs413() throws Exception {
+        byte[] big = ("{\"prompt\":\"" + "a".repeat(10 << 20) + "\"}").getBytes(StandardCharsets.UTF_8);
+        var r = ts.postBytes("/v1/completions", big);
+        assertEquals(413, r.statusCode());
+    }
+
+    @Test
+    void invalidUtf8Is400() throws Exception {
+        byte[] body = "{\"prompt\":\"a\u0001\"}".getBytes(StandardCharsets.UTF_8);
+        body[body.length - 3] = (byte) 0xC3; // a lead byte with no continuation
+        assertError(ts.postBytes("/v1/completions", body), 400);
+    }
+
+    @Test
+    void unknownRouteIs404AndWrongMethodIsAnError() throws Exception {
+        assertError(ts.get("/v2/nothing"), 404);
+        assertTrue(ts.get("/v1/completions").statusCode() >= 400);
+    }
+
+    @Test
+    void aFullQueueAnswers503AndTheServerRecovers() throws Exception {
+        // one slot busy, one request waiting (queue capacity 1): the next one is refused
+        var sched = ts.service.scheduler();
+        String longBody = "{\"prompt\":\"Once\",\"n_predict\":2000,\"ignore_eos\":true}";
+        var running = ts.http.sendAsync(HttpRequest.newBuilder(ts.uri("/completion"))
+                .POST(HttpRequest.BodyPublishers.ofString(longBody)).build(), HttpResponse.BodyHandlers.ofString());
+        awaitTrue(() -> sched.busySlots() == 1);
+        var queued = ts.http.sendAsync(HttpRequest.newBuilder(ts.uri("/completion"))
+                .POST(HttpRequest.BodyPublishers.ofString(longBody)).build(), HttpResponse.BodyHandlers.ofString());
+        awaitTrue(() -> sched.queueDepth() == 1);
+        var refused = ts.post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1}");
+        assertError(refused, 503);
+        assertTrue(refused.body().contains("busy"), refused.body());
+        assertEquals(200, running.get().statusCode());
+        assertEquals(200, queued.get().statusCode());
+        assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1}").statusCode());
+    }
+
+    @Test
+    void aStreamingClientThatDisconnectsIsCancelledAndFreesItsSlot() throws Exception {
+        var sched = ts.service.scheduler();
+        awaitTrue(() -> sched.busySlots() == 0);
+        long before = sched.decodeSteps();
+        var req = HttpRequest.newBuilder(ts.uri("/completion")).POST(HttpRequest.BodyPublishers.ofString(
+                "{\"prompt\":\"Once\",\"n_predict\":2000,\"ignore_eos\":true,\"stream\":true}")).build();
+        var resp = ts.http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        try (var in = resp.body()) {
+            assertTrue(in.read(new byte[64]) > 0); // the first event arrived; now hang up
+        }
+        awaitTrue(() -> sched.busySlots() == 0);
+        long steps = sched.decodeSteps() - before;
+        assertTrue(steps < 1999, "the engine stopped early: " + steps + " decode steps of 1999");
+        Thread.sleep(50);
+        assertEquals(before + steps, sched.decodeSteps(), "and does nothing more");
+        assertTrue(ts.get("/metrics").body().lines().anyMatch(l -> l.startsWith("flint_cancellations_total")
+                && !l.endsWith(" 0.0")));
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!c.getAsBoolean()) {
+            assertTrue(System.currentTimeMillis() < deadline, "condition not reached in 10 s");
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingDoesNotBlockOthers() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", ts.server.port())) {
+            s.setReceiveBufferSize(1024);
+            String body = "{\"prompt\":\"Once\",\"max_tokens\":100,\"stream\":true}";
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = s.getInputStream();
+            in.read(new byte[16]); // then never read again
+            long t0 = System.nanoTime();
+            var r = ts.post("/tokenize", "{\"content\":\"hello\"}");
+            assertEquals(200, r.statusCode());
+            assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":1}").statusCode());
+            assertTrue((System.nanoTime() - t0) / 1e9 < 10);
+        }
+    }
+
+    @Test
+    void apiKeyIsRequiredWhenConfigured() throws Exception {
+        try (var secured = new TestServer("stories260K-F32.gguf", 1, 64, 1, "sekret")) {
+            assertError(secured.get("/v1/models"), 401);
+            assertEquals(200, secured.get("/health").statusCode());
+            var ok = secured.http.send(HttpRequest.newBuilder(secured.uri("/v1/models"))
+                    .header("Authorization", "Bearer sekret").build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, ok.statusCode());
+            var noKey = secured.http.newWebSocketBuilder()
+                    .buildAsync(java.net.URI.create(secured.base().replace("http", "ws") + "/v1/ws"),
+                            new java.net.http.WebSocket.Listener() { });
+            var failure = assertThrows(java.util.concurrent.ExecutionException.class, noKey::get);
+            assertTrue(failure.getCause() instanceof java.net.http.WebSocketHandshakeException, failure.toString());
+            assertEquals(401, ((java.net.http.WebSocketHandshakeException) failure.getCause()).getResponse().statusCode());
+            var withKey = secured.http.newWebSocketBuilder().header("Authorization", "Bearer sekret")
+                    .buildAsync(java.net.URI.create(secured.base().replace("http", "ws") + "/v1/ws"),
+                            new java.net.http.WebSocket.Listener() { }).get();
+            withKey.abort();
+        }
+    }
+
+    @Test
+    void aNonLoopbackBindWithoutAKeyIsRefused() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> new ServerConfig("0.0.0.0", 0, null, false, ServerConfig.DEFAULT_MAX_BODY).checkExposure());
+        assertTrue(e.getMessage().contains("--api-key"));
+        new ServerConfig("0.0.0.0", 0, null, true, ServerConfig.DEFAULT_MAX_BODY).checkExposure();
+        new ServerConfig("0.0.0.0", 0, "k", false, ServerConfig.DEFAULT_MAX_BODY).checkExposure();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.flint.server;
+
+import dev.flint.engine.Engine;
+import dev.flint.engine.EngineOptions;
+import dev.flint.engine.sched.SchedulerOptions;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A real server on a loopback port over a fixture model, for integration tests. */
+public final class TestServer implements AutoCloseable {
+    public final Engine engine;
+    public final ModelService service;
+    public final FlintServer server;
+    public final HttpClient http = HttpClient.newHttpClient();
+
+    public TestServer(String model, int slots, int ctx, int queue, String apiKey) throws IOException {
+        this(model(model), slots, ctx, queue, apiKey);
+    }
+
+    public TestServer(Path model, int slots, int ctx, int queue, String apiKey) throws IOException {
+        engine = Engine.load(model, EngineOptions.defaults().withThreads(1).withWarmup(false).withContextLength(ctx));
+        service = new ModelService(engine, model, new SchedulerOptions(slots, ctx, queue, 64));
+        server = new FlintServer(service, new ServerConfig("127.0.0.1", 0, apiKey, false,
+                ServerConfig.DEFAULT_MAX_BODY)).start();
+    }
+
+    public static Path fixtures() {
+        String prop = System.getProperty("flint.fixtures");
+        if (prop != null && Files.isDirectory(Path.of(prop))) {
+            return Path.of(prop);
+        }
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("shared/fixtures"))) {
+                return p.resolve("shared/fixtures");
+            }
+        }
+        throw new IllegalStateException("fixtures not found: set -Dflint.fixtures");
+    }
+
+    public static Path model(String file) {
+        return fixtures().resolve("models").resolve(file);
+    }
+
+    public String base() {
+        return "http://127.0.0.1:" + server.port();
+    }
+
+    public URI uri(String path) {
+        return URI.create(base() + path);
+    }
+
+    public HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> postBytes(String path, byte[] body) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        service.close();
+        engine.close();
+    }
+}
