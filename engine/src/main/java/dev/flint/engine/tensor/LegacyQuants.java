@@ -2,6 +2,7 @@ package dev.flint.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -140,6 +141,30 @@ final class LegacyQuants {
         }
 
         @Override
+        protected float fusedDot(int row, Activations x, float[] lanes) {
+            long base = row * rowBytes;
+            float[] xq = x.f;
+            float[] xd = x.d;
+            FloatVector acc = FloatVector.zero(Kernels.F);
+            for (int b = 0; b < cols / 32; b++) {
+                long p = base + b * 22L;
+                int qh = data.get(INT, p + 2);
+                FloatVector pv = FloatVector.zero(Kernels.F);
+                for (int j = 0; j < 16; j += L) { // elements 0..15, as the decoded row is laid out
+                    ByteVector v = Kernels.bytes(data, p + 6 + j);
+                    pv = fiveBitChunk(v.and((byte) 0xF), qh, j, 16).fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + j), pv);
+                }
+                for (int j = 0; j < 16; j += L) { // then 16..31
+                    ByteVector v = Kernels.bytes(data, p + 6 + j);
+                    pv = fiveBitChunk(v.lanewise(VectorOperators.LSHR, 4), qh, 16 + j, 16)
+                            .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + 16 + j), pv);
+                }
+                acc = pv.fma(FloatVector.broadcast(Kernels.F, Kernels.f16(data, p) * xd[b]), acc);
+            }
+            return Kernels.sumLanes(acc, lanes);
+        }
+
+        @Override
         protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
             long base = row * rowBytes;
             for (int b = 0; b < cols / 32; b++) {
@@ -184,10 +209,25 @@ final class LegacyQuants {
 
     /** 32 five-bit values: nibbles as in Q4 plus bit e of qh as bit 4 of element e, minus {@code bias}. */
     static void fiveBits(MemorySegment data, long p, int qh, float[] q, int o, int bias) {
-        for (int j = 0; j < 16; j++) {
-            int v = Kernels.u8(data, p + j);
-            q[o + j] = ((v & 0xF) | ((qh >>> j) & 1) << 4) - bias;
-            q[o + j + 16] = ((v >> 4) | ((qh >>> (j + 16)) & 1) << 4) - bias;
+        for (int j = 0; j < 16; j += L) {
+            ByteVector v = Kernels.bytes(data, p + j);
+            fiveBitChunk(v.and((byte) 0xF), qh, j, bias).intoArray(q, o + j);
+            fiveBitChunk(v.lanewise(VectorOperators.LSHR, 4), qh, 16 + j, bias).intoArray(q, o + 16 + j);
         }
+    }
+
+    /** Bit i % 8 selector for lane i, and the lanes that take the second byte of the bit field. */
+    private static final ByteVector BIT_OF_LANE = ByteVector.fromArray(Kernels.B,
+            new byte[] {1, 2, 4, 8, 16, 32, 64, (byte) 128, 1, 2, 4, 8, 16, 32, 64, (byte) 128}, 0);
+    private static final VectorMask<Byte> SECOND_BYTE = VectorMask.fromLong(Kernels.B, 0xFF00L);
+
+    /** Lanes of nibbles plus bits [firstBit, firstBit + L) of qh as their bit 4, minus bias, as floats. */
+    static FloatVector fiveBitChunk(ByteVector nibbles, int qh, int firstBit, int bias) {
+        int bits = qh >>> firstBit;
+        ByteVector field = ByteVector.broadcast(Kernels.B, (byte) bits)
+                .blend(ByteVector.broadcast(Kernels.B, (byte) (bits >>> 8)), SECOND_BYTE);
+        VectorMask<Byte> set = field.and(BIT_OF_LANE).compare(VectorOperators.NE, (byte) 0);
+        ByteVector v = nibbles.or(ByteVector.zero(Kernels.B).blend((byte) 16, set)).sub((byte) bias);
+        return Kernels.toFloat(v);
     }
 }
