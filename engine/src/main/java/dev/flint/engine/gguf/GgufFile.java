@@ -61,26 +61,36 @@ public final class GgufFile implements AutoCloseable {
         long kvCount = in.u64("metadata count");
         if (tensorCount < 0 || tensorCount > MAX_TENSORS || tensorCount * 24 > in.remaining()) {
             throw new GgufFormatException(path + ": tensor count " + Long.toUnsignedString(tensorCount)
-                    + " is impossible for a file of " + segment.byteSize() + " bytes");
+                    + " is impossible for a file of " + segment.byteSize() + " bytes; the file is truncated or corrupt");
         }
         // each key/value pair needs at least 8 (key length) + 4 (type) + 1 bytes
-        if (kvCount < 0 || kvCount * 13 > in.remaining()) {
+        // (divide rather than multiply: a huge count times 13 can wrap around to a small number)
+        if (kvCount < 0 || kvCount > in.remaining() / 13) {
             throw new GgufFormatException(path + ": metadata count " + Long.toUnsignedString(kvCount)
-                    + " is impossible for a file of " + segment.byteSize() + " bytes");
+                    + " is impossible for a file of " + segment.byteSize() + " bytes; the file is truncated or corrupt");
         }
         Map<String, Object> md = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             String key = in.string("metadata key #" + i);
             int typeId = in.i32("type of " + key);
-            md.put(key, in.value(typeId, key));
+            if (md.put(key, in.value(typeId, key)) != null) {
+                throw new GgufFormatException(path + ": metadata key '" + key + "' appears twice");
+            }
         }
         metadata = Collections.unmodifiableMap(md);
 
         Object align = md.get("general.alignment");
-        alignment = align == null ? DEFAULT_ALIGNMENT : (int) ((Number) align).longValue();
-        if (alignment <= 0 || Integer.bitCount(alignment) != 1) {
-            throw new GgufFormatException(path + ": general.alignment " + align + " is not a power of two");
+        if (align != null && !(align instanceof Integer || align instanceof Long)) {
+            throw new GgufFormatException(path + ": general.alignment should be an integer but is "
+                    + align.getClass().getSimpleName() + " " + align);
         }
+        long alignValue = align == null ? DEFAULT_ALIGNMENT : ((Number) align).longValue();
+        // range-check before narrowing: a 64-bit value must not be truncated into a plausible one
+        if (alignValue <= 0 || alignValue > 1 << 30 || Long.bitCount(alignValue) != 1) {
+            throw new GgufFormatException(path + ": general.alignment " + Long.toUnsignedString(alignValue)
+                    + " is not a power of two (at most 2^30)");
+        }
+        alignment = (int) alignValue;
 
         record Info(String name, GgmlType type, long[] shape, long relOffset) {}
         Info[] infos = new Info[(int) tensorCount];
@@ -125,13 +135,23 @@ public final class GgufFile implements AutoCloseable {
                 throw new GgufFormatException(path + ": tensor '" + info.name + "' of type " + info.type
                         + " has row length " + info.shape[0] + ", not a multiple of the block size " + info.type.blockSize);
             }
-            long bytes = info.type.bytesFor(elements);
+            long bytes;
+            try {
+                bytes = info.type.bytesFor(elements);
+            } catch (ArithmeticException e) {
+                throw new GgufFormatException(path + ": tensor '" + info.name + "' has too many bytes ("
+                        + elements + " elements of " + info.type + ")");
+            }
             long start = dataOffset + info.relOffset;
             if (info.relOffset < 0 || start < dataOffset || start > segment.byteSize()
                     || bytes > segment.byteSize() - start) {
                 throw new GgufFormatException(path + ": tensor '" + info.name + "' (" + bytes + " bytes at offset "
                         + Long.toUnsignedString(info.relOffset) + ") lies past the end of the file ("
                         + segment.byteSize() + " bytes); the file is truncated or corrupt");
+            }
+            if (info.relOffset % alignment != 0) {
+                throw new GgufFormatException(path + ": tensor '" + info.name + "' has data offset " + info.relOffset
+                        + ", not a multiple of " + alignment + " (general.alignment)");
             }
             if (ts.put(info.name, new GgufTensor(info.name, info.type, info.shape, start,
                     segment.asSlice(start, bytes))) != null) {
@@ -150,7 +170,15 @@ public final class GgufFile implements AutoCloseable {
                 throw new GgufFormatException(path + " is too short to be a GGUF file (" + size + " bytes)");
             }
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return new GgufFile(path, arena, seg);
+            try {
+                return new GgufFile(path, arena, seg);
+            } catch (GgufFormatException e) {
+                // the cursor's messages do not know the file: name it
+                if (e.getMessage().startsWith(path.toString())) {
+                    throw e;
+                }
+                throw new GgufFormatException(path + ": " + e.getMessage());
+            }
         } catch (NoSuchFileException e) {
             arena.close();
             throw new NoSuchFileException(path.toString(), null, "model file not found");

@@ -54,6 +54,10 @@ final class GgufReader {
     String string(String what) {
         long len = u64("length of " + what);
         need(len, what);
+        if (len > Integer.MAX_VALUE - 8) {
+            throw new GgufFormatException("GGUF " + what + " at offset " + pos + " is " + len
+                    + " bytes long, too long for a string");
+        }
         byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
         pos += len;
         return new String(bytes, StandardCharsets.UTF_8);
@@ -109,9 +113,9 @@ final class GgufReader {
         long n = u64("length of " + key);
         // strings take at least 8 bytes each, arrays at least 12: a count that cannot fit is corruption
         long minSize = et.size > 0 ? et.size : et == GgufValueType.STRING ? 8 : 12;
-        if (n < 0 || n > remaining() / minSize) {
+        if (n < 0 || n > remaining() / minSize || n > Integer.MAX_VALUE - 8) {
             throw new GgufFormatException("GGUF metadata '" + key + "' claims " + Long.toUnsignedString(n)
-                    + " elements, more than the file can hold");
+                    + " elements, more than the file can hold; the file is truncated or corrupt");
         }
         int count = (int) n;
         switch (et) {

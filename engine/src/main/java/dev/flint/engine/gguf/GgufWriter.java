@@ -25,7 +25,10 @@ public final class GgufWriter {
         void writeTo(OutputStream out) throws IOException;
     }
 
-    private record Kv(String key, int type, Object value) {}
+    private record Kv(String key, GgufValueType type, Object value) {}
+
+    /** An array value with an explicit element type; {@code values} is a Java array (nested: TypedArray[]). */
+    record TypedArray(GgufValueType elementType, Object values) {}
 
     private record TensorEntry(String name, GgmlType type, long[] shape, long bytes, TensorBytes data) {}
 
@@ -33,49 +36,77 @@ public final class GgufWriter {
     private final List<TensorEntry> tensors = new ArrayList<>();
     private int alignment = GgufFile.DEFAULT_ALIGNMENT;
 
-    public GgufWriter putString(String key, String v) {
-        kvs.add(new Kv(key, GgufValueType.STRING.ordinal(), v));
+    private GgufWriter put(String key, GgufValueType type, Object v) {
+        kvs.add(new Kv(key, type, v));
         return this;
+    }
+
+    public GgufWriter putString(String key, String v) {
+        return put(key, GgufValueType.STRING, v);
+    }
+
+    public GgufWriter putU8(String key, int v) {
+        return put(key, GgufValueType.UINT8, v);
+    }
+
+    public GgufWriter putI8(String key, int v) {
+        return put(key, GgufValueType.INT8, v);
+    }
+
+    public GgufWriter putU16(String key, int v) {
+        return put(key, GgufValueType.UINT16, v);
+    }
+
+    public GgufWriter putI16(String key, int v) {
+        return put(key, GgufValueType.INT16, v);
     }
 
     public GgufWriter putU32(String key, long v) {
-        kvs.add(new Kv(key, GgufValueType.UINT32.ordinal(), v));
-        return this;
+        return put(key, GgufValueType.UINT32, v);
     }
 
     public GgufWriter putI32(String key, int v) {
-        kvs.add(new Kv(key, GgufValueType.INT32.ordinal(), v));
-        return this;
+        return put(key, GgufValueType.INT32, v);
     }
 
     public GgufWriter putU64(String key, long v) {
-        kvs.add(new Kv(key, GgufValueType.UINT64.ordinal(), v));
-        return this;
+        return put(key, GgufValueType.UINT64, v);
+    }
+
+    public GgufWriter putI64(String key, long v) {
+        return put(key, GgufValueType.INT64, v);
     }
 
     public GgufWriter putF32(String key, float v) {
-        kvs.add(new Kv(key, GgufValueType.FLOAT32.ordinal(), v));
-        return this;
+        return put(key, GgufValueType.FLOAT32, v);
+    }
+
+    public GgufWriter putF64(String key, double v) {
+        return put(key, GgufValueType.FLOAT64, v);
     }
 
     public GgufWriter putBool(String key, boolean v) {
-        kvs.add(new Kv(key, GgufValueType.BOOL.ordinal(), v));
-        return this;
+        return put(key, GgufValueType.BOOL, v);
     }
 
     public GgufWriter putStringArray(String key, String[] v) {
-        kvs.add(new Kv(key, GgufValueType.ARRAY.ordinal(), v));
-        return this;
+        return putArray(key, GgufValueType.STRING, v);
     }
 
     public GgufWriter putI32Array(String key, int[] v) {
-        kvs.add(new Kv(key, GgufValueType.ARRAY.ordinal(), v));
-        return this;
+        return putArray(key, GgufValueType.INT32, v);
     }
 
     public GgufWriter putF32Array(String key, float[] v) {
-        kvs.add(new Kv(key, GgufValueType.ARRAY.ordinal(), v));
-        return this;
+        return putArray(key, GgufValueType.FLOAT32, v);
+    }
+
+    /**
+     * An array of any element type. {@code values} is a Java array whose elements fit the type: int[] or long[] for
+     * integers, float[], double[], boolean[], String[], or {@link TypedArray}[] for nested arrays.
+     */
+    GgufWriter putArray(String key, GgufValueType elementType, Object values) {
+        return put(key, GgufValueType.ARRAY, new TypedArray(elementType, values));
     }
 
     /** Copies every metadata entry of {@code src} with its original value type, except keys for which skip is true. */
@@ -128,7 +159,7 @@ public final class GgufWriter {
             c.i64(kvs.size());
             for (Kv kv : kvs) {
                 c.str(kv.key);
-                c.i32(kv.type);
+                c.i32(kv.type.ordinal());
                 c.value(kv.type, kv.value);
             }
             long offset = 0;
@@ -204,41 +235,29 @@ public final class GgufWriter {
             }
         }
 
-        void value(int type, Object v) throws IOException {
-            GgufValueType t = GgufValueType.values()[type];
+        void value(GgufValueType t, Object v) throws IOException {
             switch (t) {
                 case STRING -> str((String) v);
+                case UINT8, INT8 -> write(((Number) v).intValue());
+                case UINT16, INT16 -> {
+                    int x = ((Number) v).intValue();
+                    write(x);
+                    write(x >>> 8);
+                }
                 case UINT32, INT32 -> i32((int) ((Number) v).longValue());
-                case UINT64 -> i64(((Number) v).longValue());
-                case FLOAT32 -> i32(Float.floatToRawIntBits((Float) v));
+                case UINT64, INT64 -> i64(((Number) v).longValue());
+                case FLOAT32 -> i32(Float.floatToRawIntBits(((Number) v).floatValue()));
+                case FLOAT64 -> i64(Double.doubleToRawLongBits(((Number) v).doubleValue()));
                 case BOOL -> write((Boolean) v ? 1 : 0);
                 case ARRAY -> {
-                    switch (v) {
-                        case String[] a -> {
-                            i32(GgufValueType.STRING.ordinal());
-                            i64(a.length);
-                            for (String s : a) {
-                                str(s);
-                            }
-                        }
-                        case int[] a -> {
-                            i32(GgufValueType.INT32.ordinal());
-                            i64(a.length);
-                            for (int x : a) {
-                                i32(x);
-                            }
-                        }
-                        case float[] a -> {
-                            i32(GgufValueType.FLOAT32.ordinal());
-                            i64(a.length);
-                            for (float x : a) {
-                                i32(Float.floatToRawIntBits(x));
-                            }
-                        }
-                        default -> throw new IllegalArgumentException(v.getClass().toString());
+                    TypedArray a = (TypedArray) v;
+                    int n = java.lang.reflect.Array.getLength(a.values());
+                    i32(a.elementType().ordinal());
+                    i64(n);
+                    for (int i = 0; i < n; i++) {
+                        value(a.elementType(), java.lang.reflect.Array.get(a.values(), i));
                     }
                 }
-                default -> throw new IllegalArgumentException(t.name());
             }
         }
     }
