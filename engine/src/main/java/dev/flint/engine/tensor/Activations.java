@@ -38,26 +38,13 @@ public final class Activations {
     }
 
     private float[] dequantized;
-    private boolean dequantizedFresh;
 
     /**
-     * The encoded values times their scales ({@code q * d}), computed on first use after {@link #set}: the Q8_0 batch
-     * kernel multiplies dequantized weights by these.
+     * The encoded values times their scales ({@code q * d}): the Q8_0 batch kernel multiplies dequantized weights by
+     * these. Computed in {@link #set} (kernels on several threads read it; nothing is computed lazily here).
      */
     public float[] dequantized() {
-        if (d.length == 0) {
-            return f;
-        }
-        if (!dequantizedFresh) {
-            if (dequantized == null) {
-                dequantized = new float[f.length];
-            }
-            for (int i = 0; i < tokens * cols; i++) {
-                dequantized[i] = f[i] * d[i / 32];
-            }
-            dequantizedFresh = true;
-        }
-        return dequantized;
+        return d.length == 0 ? f : dequantized;
     }
 
     /** Number of tokens currently encoded. */
@@ -74,7 +61,14 @@ public final class Activations {
             encodeRow(x, t * stride, t * cols, t * (cols / 32));
         }
         tokens = n;
-        dequantizedFresh = false;
+        if (format == ActivationFormat.Q8_0 && n > 1) {
+            if (dequantized == null) {
+                dequantized = new float[f.length];
+            }
+            for (int i = 0; i < n * cols; i++) {
+                dequantized[i] = f[i] * d[i / 32];
+            }
+        }
     }
 
     private void encodeRow(float[] x, int off, int o, int g) {
