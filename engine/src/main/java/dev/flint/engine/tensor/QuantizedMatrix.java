@@ -25,7 +25,8 @@ abstract class QuantizedMatrix extends WeightMatrix {
         this.group = group;
         this.hasMin = hasMin;
         this.decoded = ThreadLocal.withInitial(() -> new float[][] {
-                new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0], new float[L]});
+                new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0], new float[L],
+                new float[cols], new float[cols], new float[cols], new float[cols]});
     }
 
     /** Writes row {@code row}'s integers to q, each group's scale to scale and (if any) its minimum to min. */
@@ -76,7 +77,30 @@ abstract class QuantizedMatrix extends WeightMatrix {
                 return;
             }
         }
-        for (int r = rowFrom; r < rowTo; r++) {
+        int r0 = rowFrom;
+        if (type == GgmlType.Q8_0 && n >= 4) {
+            // tiles of 4 rows x 4 tokens: each loaded weight and activation vector feeds four FMAs
+            float[] xdq = x.dequantized();
+            for (; r0 + 4 <= rowTo; r0 += 4) {
+                for (int k = 0; k < 4; k++) {
+                    float[] q = b[4 + k];
+                    decodeRow(r0 + k, q, b[1], b[2]);
+                    for (int i = 0; i < cols; i++) {
+                        q[i] *= b[1][i / 32];
+                    }
+                }
+                int t = 0;
+                for (; t + 4 <= n; t += 4) {
+                    tile4x4(b, xdq, t, r0, out, outStride);
+                }
+                for (; t < n; t++) {
+                    for (int k = 0; k < 4; k++) {
+                        out[t * outStride + r0 + k] = dequantizedDot(b[4 + k], xdq, t * cols, b[3]);
+                    }
+                }
+            }
+        }
+        for (int r = r0; r < rowTo; r++) {
             decodeRow(r, b[0], b[1], b[2]);
             int t = 0;
             if (type == GgmlType.Q8_0) {
@@ -98,6 +122,39 @@ abstract class QuantizedMatrix extends WeightMatrix {
                 out[t * outStride + r] = dotDecoded(b, x, t);
             }
         }
+    }
+
+    /** 4 rows (b[4..7], dequantized) x tokens t..t+3; per (row, token) the same lane-wise FMA order as below. */
+    private void tile4x4(float[][] b, float[] x, int t, int r, float[] out, int outStride) {
+        float[] w0 = b[4], w1 = b[5], w2 = b[6], w3 = b[7];
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        int o0 = t * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+        for (int i = 0; i < cols; i += L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, o0 + i);
+            FloatVector x1 = FloatVector.fromArray(F, x, o1 + i);
+            FloatVector x2 = FloatVector.fromArray(F, x, o2 + i);
+            FloatVector x3 = FloatVector.fromArray(F, x, o3 + i);
+            FloatVector v = FloatVector.fromArray(F, w0, i);
+            a00 = v.fma(x0, a00); a01 = v.fma(x1, a01); a02 = v.fma(x2, a02); a03 = v.fma(x3, a03);
+            v = FloatVector.fromArray(F, w1, i);
+            a10 = v.fma(x0, a10); a11 = v.fma(x1, a11); a12 = v.fma(x2, a12); a13 = v.fma(x3, a13);
+            v = FloatVector.fromArray(F, w2, i);
+            a20 = v.fma(x0, a20); a21 = v.fma(x1, a21); a22 = v.fma(x2, a22); a23 = v.fma(x3, a23);
+            v = FloatVector.fromArray(F, w3, i);
+            a30 = v.fma(x0, a30); a31 = v.fma(x1, a31); a32 = v.fma(x2, a32); a33 = v.fma(x3, a33);
+        }
+        float[] lanes = b[3];
+        int c0 = t * outStride + r, c1 = c0 + outStride, c2 = c1 + outStride, c3 = c2 + outStride;
+        out[c0] = Kernels.sumLanes(a00, lanes); out[c1] = Kernels.sumLanes(a01, lanes);
+        out[c2] = Kernels.sumLanes(a02, lanes); out[c3] = Kernels.sumLanes(a03, lanes);
+        out[c0 + 1] = Kernels.sumLanes(a10, lanes); out[c1 + 1] = Kernels.sumLanes(a11, lanes);
+        out[c2 + 1] = Kernels.sumLanes(a12, lanes); out[c3 + 1] = Kernels.sumLanes(a13, lanes);
+        out[c0 + 2] = Kernels.sumLanes(a20, lanes); out[c1 + 2] = Kernels.sumLanes(a21, lanes);
+        out[c2 + 2] = Kernels.sumLanes(a22, lanes); out[c3 + 2] = Kernels.sumLanes(a23, lanes);
+        out[c0 + 3] = Kernels.sumLanes(a30, lanes); out[c1 + 3] = Kernels.sumLanes(a31, lanes);
+        out[c2 + 3] = Kernels.sumLanes(a32, lanes); out[c3 + 3] = Kernels.sumLanes(a33, lanes);
     }
 
     /** Q8_0 batch: sum over i of w[i] * x[i], lane-wise FMA in element order, then the fixed lane sum. */
