@@ -108,11 +108,25 @@ class BadInputTest {
         var sched = ts.service.scheduler();
         awaitTrue(() -> sched.busySlots() == 0);
         long before = sched.decodeSteps();
-        var req = HttpRequest.newBuilder(ts.uri("/completion")).POST(HttpRequest.BodyPublishers.ofString(
-                "{\"prompt\":\"Once\",\"n_predict\":2000,\"ignore_eos\":true,\"stream\":true}")).build();
-        var resp = ts.http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-        try (var in = resp.body()) {
-            assertTrue(in.read(new byte[64]) > 0); // the first event arrived; now hang up
+        // a raw socket, closed with a reset right after the first event: the HTTP client's own close may leave the
+        // connection to drain, and 2000 small events fit in the socket buffers of a fast model
+        String body = "{\"prompt\":\"Once\",\"n_predict\":2000,\"ignore_eos\":true,\"stream\":true}";
+        java.net.URI u = ts.uri("/completion");
+        try (java.net.Socket sock = new java.net.Socket(u.getHost(), u.getPort())) {
+            var out = sock.getOutputStream();
+            out.write(("POST /completion HTTP/1.1\r\nHost: " + u.getHost() + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                    + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.flush();
+            var in = sock.getInputStream();
+            String seen = "";
+            byte[] buf = new byte[256];
+            while (!seen.contains("data:")) { // the first event arrived; now hang up
+                int n = in.read(buf);
+                assertTrue(n > 0, "stream ended before its first event");
+                seen += new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+            }
+            sock.setSoLinger(true, 0);
         }
         awaitTrue(() -> sched.busySlots() == 0);
         long steps = sched.decodeSteps() - before;
