@@ -1,5 +1,6 @@
 package dev.flint.server;
 
+import dev.flint.engine.Fixtures;
 import dev.flint.engine.Engine;
 import dev.flint.engine.EngineOptions;
 import dev.flint.engine.sched.SchedulerOptions;
@@ -9,7 +10,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** A real server on a loopback port over a fixture model, for integration tests. */
@@ -31,16 +31,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static Path fixtures() {
-        String prop = System.getProperty("flint.fixtures");
-        if (prop != null && Files.isDirectory(Path.of(prop))) {
-            return Path.of(prop);
-        }
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("shared/fixtures"))) {
-                return p.resolve("shared/fixtures");
-            }
-        }
-        throw new IllegalStateException("fixtures not found: set -Dflint.fixtures");
+        return Fixtures.dir();
     }
 
     public static Path model(String file) {

@@ -83,11 +83,7 @@ abstract class QuantizedMatrix extends WeightMatrix {
             float[] xdq = x.dequantized();
             for (; r0 + 4 <= rowTo; r0 += 4) {
                 for (int k = 0; k < 4; k++) {
-                    float[] q = b[4 + k];
-                    decodeRow(r0 + k, q, b[1], b[2]);
-                    for (int i = 0; i < cols; i++) {
-                        q[i] *= b[1][i / 32];
-                    }
+                    decodeDequantized(r0 + k, b[4 + k], b);
                 }
                 int t = 0;
                 for (; t + 4 <= n; t += 4) {
@@ -101,14 +97,10 @@ abstract class QuantizedMatrix extends WeightMatrix {
             }
         }
         for (int r = r0; r < rowTo; r++) {
-            decodeRow(r, b[0], b[1], b[2]);
             int t = 0;
             if (type == GgmlType.Q8_0) {
-                // dequantize the row once; (q * s) is the same float every token would compute
                 float[] q = b[0];
-                for (int i = 0; i < cols; i++) {
-                    q[i] *= b[1][i / 32];
-                }
+                decodeDequantized(r, q, b);
                 float[] xdq = x.dequantized();
                 for (; t + 4 <= n; t += 4) {
                     dequantizedDot4(q, xdq, t, out, outStride, r, b[3]);
@@ -118,9 +110,18 @@ abstract class QuantizedMatrix extends WeightMatrix {
                 }
                 continue;
             }
+            decodeRow(r, b[0], b[1], b[2]);
             for (; t < n; t++) {
                 out[t * outStride + r] = dotDecoded(b, x, t);
             }
+        }
+    }
+
+    /** Q8_0 row r as dequantized floats in q: (q * s) is the same float every token's product would compute. */
+    private void decodeDequantized(int r, float[] q, float[][] b) {
+        decodeRow(r, q, b[1], b[2]);
+        for (int i = 0; i < cols; i++) {
+            q[i] *= b[1][i / 32];
         }
     }
 

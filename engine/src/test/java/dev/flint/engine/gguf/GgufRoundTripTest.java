@@ -1,5 +1,6 @@
 package dev.flint.engine.gguf;
 
+import dev.flint.engine.Fixtures;
 import dev.flint.engine.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,7 +10,6 @@ import java.io.RandomAccessFile;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -156,27 +156,9 @@ class GgufRoundTripTest {
         }
     }
 
-    /** The fixtures directory: system property {@code flint.fixtures}, else a {@code shared/fixtures} above here. */
-    static Path fixtures() {
-        String prop = System.getProperty("flint.fixtures");
-        if (prop != null && !prop.isBlank() && Files.isDirectory(Paths.get(prop))) {
-            return Paths.get(prop).toAbsolutePath().normalize();
-        }
-        for (Path d = Paths.get("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path candidate = d.resolve("shared").resolve("fixtures");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
-    }
-
     @Test
     void opensTheTinyQwen2Fixture() throws IOException {
-        Path fx = fixtures();
-        assumeTrue(fx != null, "no fixtures directory (set -Dflint.fixtures)");
-        Path model = fx.resolve("models").resolve("tiny-qwen2-F16.gguf");
-        assumeTrue(Files.isRegularFile(model), model + " missing");
+        Path model = Fixtures.model("tiny-qwen2-F16.gguf");
         try (GgufFile f = GgufFile.open(model)) {
             assertEquals("qwen2", f.requireString("general.architecture"));
             assertEquals(26, f.tensors().size());

@@ -1,5 +1,6 @@
 package dev.flint.engine.tokenizer;
 
+import dev.flint.engine.Fixtures;
 import dev.flint.engine.gguf.GgufFile;
 
 import java.io.IOException;
@@ -22,19 +23,7 @@ final class TokenizerFixtures {
     }
 
     static Path root() {
-        String prop = System.getProperty("flint.fixtures");
-        List<Path> candidates = new ArrayList<>();
-        if (prop != null) {
-            candidates.add(Path.of(prop));
-        }
-        candidates.add(Path.of("../shared/fixtures"));
-        candidates.add(Path.of("../../shared/fixtures"));
-        for (Path p : candidates) {
-            if (Files.isDirectory(p.resolve("vocab"))) {
-                return p.toAbsolutePath().normalize();
-            }
-        }
-        throw new IllegalStateException("fixtures not found; tried " + candidates);
+        return Fixtures.dir();
     }
 
     static Path vocabFile(String vocab) {
