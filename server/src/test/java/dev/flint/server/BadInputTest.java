@@ -137,6 +137,51 @@ class BadInputTest {
                 && !l.endsWith(" 0.0")));
     }
 
+    @Test
+    void aNonStreamedRequestIsCancelledWhenItsClientHangsUp() throws Exception {
+        // llama.vim's way: a non-streamed /infill from curl, cancelled by killing curl (the socket closes, FIN)
+        var sched = ts.service.scheduler();
+        awaitTrue(() -> sched.busySlots() == 0);
+        long before = sched.decodeSteps();
+        String body = "{\"prompt\":\"Once\",\"n_predict\":1500,\"ignore_eos\":true}";
+        java.net.URI u = ts.uri("/completion");
+        try (java.net.Socket sock = new java.net.Socket(u.getHost(), u.getPort())) {
+            sock.getOutputStream().write(("POST /completion HTTP/1.1\r\nHost: " + u.getHost()
+                    + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sock.getOutputStream().flush();
+            awaitTrue(() -> sched.decodeSteps() > before + 5); // it is generating
+        }
+        awaitTrue(() -> sched.busySlots() == 0);
+        long steps = sched.decodeSteps() - before;
+        assertTrue(steps < 1499, "the engine stopped early: " + steps + " decode steps of 1499");
+        Thread.sleep(50);
+        assertEquals(before + steps, sched.decodeSteps(), "and does nothing more");
+        // the connection watch leaves the server's own sockets alone: a keep-alive client still gets answers
+        var r = ts.post("/completion", "{\"prompt\":\"Once\",\"n_predict\":4}");
+        assertEquals(200, r.statusCode());
+        assertEquals(200, ts.post("/completion", "{\"prompt\":\"Once\",\"n_predict\":4}").statusCode());
+    }
+
+    @Test
+    void aNonStreamedOpenAiRequestIsCancelledWhenItsClientHangsUp() throws Exception {
+        var sched = ts.service.scheduler();
+        awaitTrue(() -> sched.busySlots() == 0);
+        long before = sched.decodeSteps();
+        var client = java.net.http.HttpClient.newHttpClient();
+        var pending = client.sendAsync(java.net.http.HttpRequest.newBuilder(ts.uri("/v1/completions"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"prompt\":\"Once\",\"max_tokens\":1500,\"ignore_eos\":true}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        awaitTrue(() -> sched.decodeSteps() > before + 5);
+        client.shutdownNow(); // the JDK client closes its connections
+        awaitTrue(() -> sched.busySlots() == 0);
+        assertTrue(sched.decodeSteps() - before < 1499, "stopped after " + (sched.decodeSteps() - before));
+        assertTrue(pending.isCompletedExceptionally(), "the client saw its connection go");
+    }
+
     static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 10_000;
         while (!c.getAsBoolean()) {

@@ -5,6 +5,7 @@ import dev.flint.engine.sched.Job;
 import dev.flint.engine.sched.JobListener;
 import dev.flint.engine.sched.Scheduler;
 import dev.flint.server.ModelService;
+import io.javalin.http.Context;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -78,6 +79,16 @@ public final class StreamingListener implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Waits for every job like {@link #awaitAll()}, cancelling them if the client hangs up meanwhile: a non-streamed
+     * response writes nothing until the end, so without the watch a vanished client would hold its slots.
+     */
+    public Completion[] awaitAll(Context ctx) throws InterruptedException {
+        try (ClientDisconnects.Watch watch = ClientDisconnects.watch(ctx, this::cancel)) {
+            return awaitAll();
+        }
     }
 
     public void cancel() {

@@ -59,7 +59,7 @@ public final class LlamaCompletionHandler {
                 Math.max(0, maxPredictMs), null, nIndent);
         try (StreamingListener run = new StreamingListener(service, List.of(job))) {
             if (!stream) {
-                Completion c = run.awaitAll()[0];
+                Completion c = run.awaitAll(ctx)[0];
                 ctx.json(select(result(c, c.text(), prompt, nPredict, sampling), fields));
                 return;
             }

@@ -52,7 +52,7 @@ public final class ChatCompletionsHandler {
         long created = System.currentTimeMillis() / 1000;
         try (StreamingListener run = new StreamingListener(service, jobs)) {
             if (!stream) {
-                Completion[] cs = run.awaitAll();
+                Completion[] cs = run.awaitAll(ctx);
                 ObjectNode body = head(id, created, "chat.completion");
                 ArrayNode choices = body.putArray("choices");
                 for (int i = 0; i < cs.length; i++) {

@@ -42,16 +42,17 @@ public final class CompletionsHandler {
                 && so.path("include_usage").asBoolean(false);
         SamplerConfig sampling = SamplingParams.read(p, SamplingParams.openAiDefaults());
         p.string("model", null);
+        boolean ignoreEos = p.bool("ignore_eos", false); // vLLM's and llama.cpp's extension, for benchmarks
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             SamplerConfig s = sampling.seed() != null ? sampling.withSeed(sampling.seed() + i) : sampling;
-            jobs.add(new Job(prompt, maxTokens, s, stop, false, -1, true, 0, null, 0));
+            jobs.add(new Job(prompt, maxTokens, s, stop, ignoreEos, -1, true, 0, null, 0));
         }
         String id = OpenAiFormat.id("cmpl-");
         long created = System.currentTimeMillis() / 1000;
         try (StreamingListener run = new StreamingListener(service, jobs)) {
             if (!stream) {
-                Completion[] cs = run.awaitAll();
+                Completion[] cs = run.awaitAll(ctx);
                 ObjectNode body = head(id, created);
                 ArrayNode choices = body.putArray("choices");
                 for (int i = 0; i < cs.length; i++) {
