@@ -40,6 +40,11 @@ final class ServeCommand extends CliCommand {
             description = "requests that may wait for a slot before the server answers 503 (default 64)")
     int queue;
 
+    @Option(names = "--cache-reuse", defaultValue = "" + SchedulerOptions.DEFAULT_CACHE_REUSE, paramLabel = "N",
+            description = "reuse cached runs of at least N tokens that moved (e.g. a FIM suffix after a keystroke), "
+                    + "re-rotating their keys instead of recomputing them; 0 turns it off (default ${DEFAULT-VALUE})")
+    int cacheReuse;
+
     @Option(names = "--api-key", paramLabel = "KEY", description = "require 'Authorization: Bearer KEY'")
     String apiKey;
 
@@ -52,7 +57,7 @@ final class ServeCommand extends CliCommand {
         config.checkExposure(); // before spending seconds on loading
         Engine engine = Engine.load(model, EngineOptions.defaults().withThreads(threads).withContextLength(ctx));
         ModelService service = new ModelService(engine, model,
-                new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel)));
+                new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse));
         FlintServer server = new FlintServer(service, config).start();
         out().printf("flint: serving %s on http://%s:%d (%d slots x %d tokens; WebSocket at /v1/ws; FIM: %s)%n",
                 service.modelId(), host, server.port(), parallel, ctx,

@@ -77,6 +77,31 @@ class LlamaCppApiTest {
     }
 
     @Test
+    void aKeystrokeBeforeAnUnchangedSuffixRecomputesNeitherPrefixNorSuffix() throws Exception {
+        StringBuilder suffix = new StringBuilder("\n");
+        for (int i = 0; i < 12; i++) {
+            suffix.append("\ndef helper_").append(i).append("(value):\n    return value * ").append(i).append('\n');
+        }
+        String body = "{\"input_prefix\": %s, \"input_suffix\": %s, \"n_predict\": %d, \"id_slot\": 0,"
+                + " \"cache_prompt\": true}";
+        String prefix = "import math\n\ndef area(radius):\n    return math.pi * radius";
+        var first = ts.post("/infill", body.formatted(Json.MAPPER.writeValueAsString(prefix),
+                Json.MAPPER.writeValueAsString(suffix.toString()), 0));
+        assertEquals(200, first.statusCode(), first.body());
+        long computedBefore = ts.service.scheduler().promptTokensComputed();
+        var second = json(ts.post("/infill", body.formatted(Json.MAPPER.writeValueAsString(prefix + " * radius"),
+                Json.MAPPER.writeValueAsString(suffix.toString()), 4)).body());
+        int evaluated = second.get("tokens_evaluated").asInt();
+        int computed = second.at("/timings/prompt_n").asInt();
+        assertTrue(evaluated > 100, "a long prompt: " + evaluated);
+        assertTrue(computed <= 6, "only the typed tokens (and the FIM middle token) are computed: " + computed);
+        assertEquals(computed, ts.service.scheduler().promptTokensComputed() - computedBefore);
+        assertTrue(ts.service.scheduler().promptTokensMoved() > 90, "the suffix moved instead");
+        assertTrue(ts.get("/metrics").body().lines().anyMatch(l -> l.startsWith("flint_prompt_tokens_moved_total")
+                && !l.endsWith(" 0.0")));
+    }
+
+    @Test
     void llamaVscodeInfillGetsContentAndTimings() throws Exception {
         var r = ts.post("/infill", LLAMA_VSCODE);
         assertEquals(200, r.statusCode(), r.body());

@@ -42,6 +42,42 @@ public final class Transformer {
     }
 
     /**
+     * Moves the cached keys and values of positions {@code [from, from + n)} to {@code [to, to + n)} in every layer
+     * and re-rotates the keys by {@code to - from}, as llama.cpp's K-shift does (RoPE angles add, so rotating a cached
+     * key by the distance moved equals rotating the unrotated key at the new position, up to rounding: the key is
+     * rotated in float and stored back at half precision). Values carry no position and are copied as they are.
+     * Overlapping ranges are fine. What it cannot restore is context: the moved entries were computed after the old
+     * neighbours, which is the approximation llama.cpp's {@code --cache-reuse} makes too.
+     */
+    public synchronized void shiftCache(KvCache cache, int from, int to, int n) {
+        if (n <= 0 || from == to) {
+            return;
+        }
+        if (from < 0 || to < 0 || from + n > cache.capacity() || to + n > cache.capacity()) {
+            throw new IllegalArgumentException("cannot move " + n + " cells from " + from + " to " + to
+                    + " in a context of " + cache.capacity());
+        }
+        int kvDim = c.kvDim();
+        int cells = cache.cells();
+        float[] table = new float[rope.dims()];
+        rope.angles(to - from, table, 0);
+        for (int l = 0; l < c.blockCount(); l++) {
+            float[] k = cache.keys(l);
+            System.arraycopy(k, from * kvDim, k, to * kvDim, n * kvDim); // memmove semantics
+            for (int p = to; p < to + n; p++) {
+                rope.rotate(k, p * kvDim, c.headCountKv(), c.headDim(), table, 0);
+                for (int i = p * kvDim; i < (p + 1) * kvDim; i++) {
+                    k[i] = Numerics.roundToF16(k[i]);
+                }
+            }
+            float[] v = cache.values(l);
+            for (int i = 0; i < kvDim; i++) {
+                System.arraycopy(v, i * cells + from, v, i * cells + to, n);
+            }
+        }
+    }
+
+    /**
      * Evaluates {@code batch}; for the i-th token that asked for logits (in batch order) writes them to
      * {@code logits[i * vocabularySize()]}. Serialised: one forward pass at a time uses the model's scratch memory
      * and all of the pool's threads.

@@ -11,6 +11,7 @@ import dev.flint.engine.tokenizer.Vocabulary;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -62,6 +63,8 @@ public final class Scheduler implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong steps = new AtomicLong();
     private final AtomicLong decodeSteps = new AtomicLong();
+    private final AtomicLong promptComputed = new AtomicLong();
+    private final AtomicLong movedTokens = new AtomicLong();
     private volatile int busy;
     private volatile boolean running = true;
 
@@ -139,6 +142,16 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /** Decode tokens evaluated so far, summed over slots. */
+    /** Prompt tokens evaluated by forward passes since start (reused ones are not). */
+    public long promptTokensComputed() {
+        return promptComputed.get();
+    }
+
+    /** Prompt tokens reused by moving cached runs to new positions since start (see {@link ChunkReuse}). */
+    public long promptTokensMoved() {
+        return movedTokens.get();
+    }
+
     public long decodeSteps() {
         return decodeSteps.get();
     }
@@ -248,15 +261,47 @@ public final class Scheduler implements AutoCloseable {
         s.tFirst = -1;
         s.tPromptDone = -1;
         int reuse = job.cachePrompt() ? Math.min(s.commonPrefix(job.prompt()), job.prompt().length - 1) : 0;
+        int held = s.length;
         s.length = reuse;
         s.cached = reuse;
+        s.moved = 0;
         s.promptPos = reuse;
+        if (job.cachePrompt() && options.cacheReuse() > 0) {
+            reuseMovedRuns(s, held, job.prompt(), reuse);
+        }
         s.sampler = new Sampler(job.sampling(), nVocab);
         for (int t : job.prompt()) {
             s.sampler.accept(t);
         }
         s.detok = engine.tokenizer().detokenizer();
         s.stops = new StopMatcher(job.stop());
+    }
+
+    /**
+     * Moves the runs of the prompt that the slot's cache holds elsewhere to their new positions (see
+     * {@link ChunkReuse}); prefill then skips them. The cache's old contents beyond the common prefix are used only
+     * here, so moving over them is safe.
+     */
+    private void reuseMovedRuns(Slot s, int held, int[] prompt, int reuse) {
+        List<ChunkReuse.Move> moves = ChunkReuse.plan(s.tokens, held, prompt, reuse, options.cacheReuse());
+        if (moves.isEmpty()) {
+            return;
+        }
+        for (ChunkReuse.Move m : ChunkReuse.executionOrder(moves)) {
+            transformer.shiftCache(s.cache, m.from(), m.to(), m.length());
+        }
+        s.ensureTokens(prompt.length);
+        s.runStart = new int[moves.size()];
+        s.runLength = new int[moves.size()];
+        int i = 0;
+        for (ChunkReuse.Move m : moves) {
+            System.arraycopy(prompt, m.to(), s.tokens, m.to(), m.length());
+            s.runStart[i] = m.to();
+            s.runLength[i++] = m.length();
+            s.moved += m.length();
+        }
+        s.cached += s.moved;
+        movedTokens.addAndGet(s.moved);
     }
 
     /** One forward pass over every active slot's next work. */
@@ -288,17 +333,23 @@ public final class Scheduler implements AutoCloseable {
                 continue;
             }
             int[] prompt = s.job.job.prompt();
-            int n = Math.min(budget, prompt.length - s.promptPos);
-            for (int i = 0; i < n; i++) {
+            while (budget > 0 && s.promptPos < prompt.length) {
+                int run = s.runAt(s.promptPos);
+                if (run > 0) { // already in the cache, moved there at the start
+                    s.promptPos += run;
+                    s.length += run;
+                    continue;
+                }
                 boolean last = s.promptPos + 1 == prompt.length;
                 batch.add(prompt[s.promptPos], s.length, s.cache, last);
                 s.push(prompt[s.promptPos]);
                 s.promptPos++;
+                budget--;
+                promptComputed.incrementAndGet();
                 if (last) {
                     s.logitRow = row++;
                 }
             }
-            budget -= n;
         }
         if (batch.size() == 0) {
             return;

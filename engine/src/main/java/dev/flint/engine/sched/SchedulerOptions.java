@@ -5,12 +5,24 @@ package dev.flint.engine.sched;
  * @param contextLength  tokens per slot
  * @param queueCapacity  jobs that may wait for a slot; more are refused
  * @param stepTokens     tokens one forward pass evaluates at most (decode tokens of all slots plus prompt chunks)
+ * @param cacheReuse     shortest run of cached tokens, beyond the common prefix, that is moved to its new position
+ *                       (keys re-rotated) instead of recomputed; 0 turns it off (llama.cpp's {@code --cache-reuse})
  */
-public record SchedulerOptions(int slots, int contextLength, int queueCapacity, int stepTokens) {
+public record SchedulerOptions(int slots, int contextLength, int queueCapacity, int stepTokens, int cacheReuse) {
+    /**
+     * Flint reuses moved runs by default: in fill-in-the-middle prompts the suffix moves with every keystroke. Runs
+     * shorter than this are cheap to recompute and more likely to be chance matches.
+     */
+    public static final int DEFAULT_CACHE_REUSE = 32;
+
     public SchedulerOptions {
-        if (slots < 1 || contextLength < 2 || queueCapacity < 0 || stepTokens < slots) {
+        if (slots < 1 || contextLength < 2 || queueCapacity < 0 || stepTokens < slots || cacheReuse < 0) {
             throw new IllegalArgumentException("bad scheduler options: slots " + slots + ", context " + contextLength
-                    + ", queue " + queueCapacity + ", step tokens " + stepTokens);
+                    + ", queue " + queueCapacity + ", step tokens " + stepTokens + ", cache reuse " + cacheReuse);
         }
+    }
+
+    public SchedulerOptions(int slots, int contextLength, int queueCapacity, int stepTokens) {
+        this(slots, contextLength, queueCapacity, stepTokens, DEFAULT_CACHE_REUSE);
     }
 }

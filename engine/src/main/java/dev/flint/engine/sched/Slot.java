@@ -21,7 +21,11 @@ final class Slot {
     // the running job, null when idle
     Scheduler.Entry job;
     int promptPos;       // next prompt token to evaluate
-    int cached;          // prompt tokens reused
+    int cached;          // prompt tokens reused (common prefix and moved runs)
+    int moved;           // of which moved runs
+    int[] runStart = new int[0]; // prompt positions where a moved run starts (already in the cache), ascending
+    int[] runLength = new int[0];
+    int nextRun;
     int pending = -1;    // sampled token to evaluate in the next step (decode phase)
     Sampler sampler;
     Detokenizer detok;
@@ -58,6 +62,20 @@ final class Slot {
         return i;
     }
 
+    /** Length of the moved run that starts at prompt position {@code pos}, or 0. */
+    int runAt(int pos) {
+        while (nextRun < runStart.length && runStart[nextRun] < pos) {
+            nextRun++;
+        }
+        return nextRun < runStart.length && runStart[nextRun] == pos ? runLength[nextRun] : 0;
+    }
+
+    void ensureTokens(int n) {
+        if (tokens.length < n) {
+            tokens = Arrays.copyOf(tokens, Math.min(cache.capacity(), Math.max(n, tokens.length * 2)));
+        }
+    }
+
     void push(int token) {
         if (length == tokens.length) {
             tokens = Arrays.copyOf(tokens, Math.min(cache.capacity(), tokens.length * 2));
@@ -67,6 +85,8 @@ final class Slot {
 
     void release() {
         job = null;
+        runStart = runLength = new int[0];
+        nextRun = 0;
         sampler = null;
         detok = null;
         stops = null;

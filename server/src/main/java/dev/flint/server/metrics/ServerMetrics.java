@@ -5,6 +5,7 @@ import dev.flint.engine.sched.Completion;
 import dev.flint.engine.sched.JobListener;
 import dev.flint.engine.sched.Scheduler;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -44,6 +45,12 @@ public final class ServerMetrics {
         Gauge.builder("flint_slots_busy", scheduler, Scheduler::busySlots).description("slots running a job")
                 .register(registry);
         Gauge.builder("flint_slots_total", scheduler, Scheduler::slotCount).register(registry);
+        FunctionCounter.builder("flint_prompt_tokens_computed", scheduler, Scheduler::promptTokensComputed)
+                .description("prompt tokens evaluated by forward passes (the rest came from caches)")
+                .register(registry);
+        FunctionCounter.builder("flint_prompt_tokens_moved", scheduler, Scheduler::promptTokensMoved)
+                .description("cached prompt tokens reused at a new position (keys re-rotated), e.g. a FIM suffix")
+                .register(registry);
     }
 
     public void request(String api) {
