@@ -45,6 +45,12 @@ final class ServeCommand extends CliCommand {
                     + "re-rotating their keys instead of recomputing them; 0 turns it off (default ${DEFAULT-VALUE})")
     int cacheReuse;
 
+    @Option(names = "--draft-max", defaultValue = "0", paramLabel = "N",
+            description = "n-gram self-speculation for greedy requests: draft up to N tokens per step from the "
+                    + "context and verify them in the same forward pass (same output); 0 turns it off (default "
+                    + "${DEFAULT-VALUE})")
+    int draftMax;
+
     @Option(names = "--api-key", paramLabel = "KEY", description = "require 'Authorization: Bearer KEY'")
     String apiKey;
 
@@ -57,7 +63,7 @@ final class ServeCommand extends CliCommand {
         config.checkExposure(); // before spending seconds on loading
         Engine engine = Engine.load(model, EngineOptions.defaults().withThreads(threads).withContextLength(ctx));
         ModelService service = new ModelService(engine, model,
-                new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse));
+                new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse, draftMax));
         FlintServer server = new FlintServer(service, config).start();
         out().printf("flint: serving %s on http://%s:%d (%d slots x %d tokens; WebSocket at /v1/ws; FIM: %s)%n",
                 service.modelId(), host, server.port(), parallel, ctx,

@@ -7,6 +7,7 @@ import dev.flint.engine.generate.StopMatcher;
 import dev.flint.engine.model.Batch;
 import dev.flint.engine.model.Transformer;
 import dev.flint.engine.sampling.Sampler;
+import dev.flint.engine.spec.NgramDrafter;
 import dev.flint.engine.tokenizer.Vocabulary;
 
 import java.util.ArrayDeque;
@@ -65,6 +66,9 @@ public final class Scheduler implements AutoCloseable {
     private final AtomicLong decodeSteps = new AtomicLong();
     private final AtomicLong promptComputed = new AtomicLong();
     private final AtomicLong movedTokens = new AtomicLong();
+    private final AtomicLong drafted = new AtomicLong();
+    private final AtomicLong draftsAccepted = new AtomicLong();
+    private final NgramDrafter drafter = new NgramDrafter(2, 4);
     private volatile int busy;
     private volatile boolean running = true;
 
@@ -76,9 +80,9 @@ public final class Scheduler implements AutoCloseable {
         this.nVocab = transformer.vocabularySize();
         this.slots = new Slot[options.slots()];
         for (int i = 0; i < slots.length; i++) {
-            slots[i] = new Slot(i, transformer.newCache(options.contextLength()));
+            slots[i] = new Slot(i, transformer.newCache(options.contextLength()), options.draftMax());
         }
-        this.logits = new float[options.slots() * nVocab];
+        this.logits = new float[options.slots() * (1 + options.draftMax()) * nVocab];
         this.loop = Thread.ofPlatform().name("flint-scheduler").daemon(true).start(this::run);
     }
 
@@ -150,6 +154,16 @@ public final class Scheduler implements AutoCloseable {
     /** Prompt tokens reused by moving cached runs to new positions since start (see {@link ChunkReuse}). */
     public long promptTokensMoved() {
         return movedTokens.get();
+    }
+
+    /** Tokens proposed by n-gram self-speculation since start. */
+    public long draftedTokens() {
+        return drafted.get();
+    }
+
+    /** Drafted tokens that the model confirmed (each saved a forward pass of its own). */
+    public long acceptedDraftTokens() {
+        return draftsAccepted.get();
     }
 
     public long decodeSteps() {
@@ -326,6 +340,13 @@ public final class Scheduler implements AutoCloseable {
                 decodeSteps.incrementAndGet();
                 s.logitRow = row++;
                 budget--;
+                s.drafts = draft(s, budget - slots.length);
+                for (int i = 0; i < s.drafts; i++) {
+                    batch.add(s.draft[i], s.length, s.cache, true);
+                    s.push(s.draft[i]);
+                    row++;
+                }
+                budget -= s.drafts;
             }
         }
         for (Slot s : slots) {
@@ -363,24 +384,67 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Drafts tokens to follow the slot's context for a greedy job (n-gram self-speculation); they are verified in
+     * the same forward pass. Returns how many, within the job's token limit, the context and {@code room}.
+     */
+    private int draft(Slot s, int room) {
+        Job job = s.job.job;
+        if (s.draft.length == 0 || !job.sampling().isGreedy()) {
+            return 0;
+        }
+        int n = Math.min(Math.min(s.draft.length, room), job.maxTokens() - s.generated - 1);
+        n = Math.min(n, s.cache.capacity() - s.length - 1);
+        if (n <= 0) {
+            return 0;
+        }
+        int k = drafter.draft(s.tokens, s.length, n, s.draft);
+        drafted.addAndGet(k);
+        return k;
+    }
+
+    /**
+     * Samples from the slot's rows of logits: the token after its pending one, then, while drafts are confirmed,
+     * the tokens after each of them. A draft that differs from what the sampler picks ends the run: the picked token
+     * becomes the pending one and the cells of the rejected drafts are dropped. Greedy output is the same as without
+     * drafts, since every emitted token is the sampler's pick from logits over the same context.
+     */
     private void afterLogits(Slot s) {
+        int k = s.drafts;
+        s.drafts = 0;
+        int base = s.length - 1 - k; // position of the pending token
+        for (int i = 0; i <= k; i++) {
+            s.length = base + 1 + i; // cells valid if the run stops here
+            int tok = accept(s, s.logitRow + i);
+            if (tok < 0 || i == k) {
+                return;
+            }
+            if (tok != s.draft[i]) {
+                return;
+            }
+            draftsAccepted.incrementAndGet();
+        }
+    }
+
+    /** Samples and emits one token from logits row {@code row}; returns it, or -1 if the job finished. */
+    private int accept(Slot s, int row) {
         Job job = s.job.job;
         long now = System.nanoTime();
         if (s.tPromptDone < 0) {
             s.tPromptDone = now;
             if (job.maxTokens() == 0) {
                 finish(s, FinishReason.LENGTH, null); // a cache-filling request
-                return;
+                return -1;
             }
         }
-        int tok = s.sampler.sample(logits, s.logitRow * nVocab, nVocab);
+        int tok = s.sampler.sample(logits, row * nVocab, nVocab);
         s.sampler.accept(tok);
         if (s.tFirst < 0) {
             s.tFirst = now;
         }
         if (!job.ignoreEos() && vocab.isEog(tok)) {
             finish(s, FinishReason.EOS, null);
-            return;
+            return -1;
         }
         s.generated++;
         int before = s.text.length();
@@ -394,7 +458,7 @@ public final class Scheduler implements AutoCloseable {
             }
             s.emitted = s.text.length();
             finish(s, FinishReason.STOP, word);
-            return;
+            return -1;
         }
         if (job.minIndent() > 0 && indentCut(s, job.minIndent())) {
             if (s.text.length() > s.emitted) {
@@ -402,7 +466,7 @@ public final class Scheduler implements AutoCloseable {
                 s.emitted = s.text.length();
             }
             finish(s, FinishReason.LENGTH, null);
-            return;
+            return -1;
         }
         int safe = s.stops.safeLength(s.text);
         s.job.listener.onDelta(tok, safe > s.emitted ? s.text.substring(s.emitted, safe) : "");
@@ -416,7 +480,9 @@ public final class Scheduler implements AutoCloseable {
             finish(s, FinishReason.LENGTH, null); // time budget, applied after a newline as llama.cpp does
         } else {
             s.pending = tok;
+            return tok;
         }
+        return -1;
     }
 
     /**

@@ -38,10 +38,13 @@ final class Slot {
     long tFirst;
     long decodeSteps;
     int logitRow = -1;   // row of this slot in the step's logits, or -1
+    final int[] draft;   // tokens drafted this step (verified in rows logitRow + 1 ..)
+    int drafts;
 
-    Slot(int id, KvCache cache) {
+    Slot(int id, KvCache cache, int draftMax) {
         this.id = id;
         this.cache = cache;
+        this.draft = new int[draftMax];
         this.tokens = new int[Math.min(cache.capacity(), 256)];
     }
 
@@ -92,6 +95,7 @@ final class Slot {
         stops = null;
         pending = -1;
         logitRow = -1;
+        drafts = 0;
         text.setLength(0);
         emitted = 0;
         generated = 0;

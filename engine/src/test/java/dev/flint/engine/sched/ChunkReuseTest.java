@@ -191,7 +191,7 @@ class ChunkReuseTest {
                 assertEquals(0, fresh.cachedTokens());
                 assertEquals(8, c.generatedTokens());
             }
-            try (var off = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64, 0))) {
+            try (var off = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64).withCacheReuse(0))) {
                 submit(off, Job.of(before, 0, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
                 long computed = off.promptTokensComputed();
                 submit(off, Job.of(after, 8, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);

@@ -57,6 +57,40 @@ class SchedulerTest {
     }
 
     @Test
+    void speculativeDecodingGivesTheSameGreedyOutputInFewerSteps() throws Exception {
+        // text that repeats itself, as code does: the n-gram drafter has something to propose
+        String text = "Tom had a red ball. Tom had a red ball. Tom had a red ball. Tom had a";
+        int[] a = engine.tokenizer().encode(text, true, false);
+        int[] b = engine.tokenizer().encode("Once upon a time", true, false);
+        String plainA;
+        String plainB;
+        long plainSteps;
+        try (var s = new Scheduler(engine, new SchedulerOptions(2, 256, 8, 64))) {
+            var fa = submit(s, Job.of(a, 40, SamplerConfig.greedy()));
+            var fb = submit(s, Job.of(b, 40, SamplerConfig.greedy()));
+            plainA = fa.get(30, TimeUnit.SECONDS).text();
+            plainB = fb.get(30, TimeUnit.SECONDS).text();
+            plainSteps = s.decodeSteps();
+            assertEquals(0, s.draftedTokens());
+        }
+        try (var s = new Scheduler(engine, new SchedulerOptions(2, 256, 8, 64).withDraftMax(8))) {
+            var fa = submit(s, Job.of(a, 40, SamplerConfig.greedy()));
+            var fb = submit(s, Job.of(b, 40, SamplerConfig.greedy()));
+            Completion ca = fa.get(30, TimeUnit.SECONDS);
+            assertEquals(plainA, ca.text());
+            assertEquals(plainB, fb.get(30, TimeUnit.SECONDS).text());
+            assertEquals(40, ca.generatedTokens());
+            assertTrue(s.acceptedDraftTokens() > 4, "accepted " + s.acceptedDraftTokens() + " of "
+                    + s.draftedTokens());
+            assertTrue(s.decodeSteps() < plainSteps, s.decodeSteps() + " steps vs " + plainSteps);
+            // and the slot's cache holds exactly what was accepted: a follow-up reuses it as a prefix
+            int[] follow = engine.tokenizer().encode(text + ca.text(), true, false);
+            Completion next = submit(s, Job.of(follow, 1, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
+            assertTrue(next.cachedTokens() >= a.length, "cached " + next.cachedTokens());
+        }
+    }
+
+    @Test
     void aFollowUpPromptReusesTheSlotsCachedPrefix() throws Exception {
         int[] a = engine.tokenizer().encode("Once upon a time there was a", true, false);
         try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {

@@ -48,6 +48,10 @@ public final class ServerMetrics {
         FunctionCounter.builder("flint_prompt_tokens_computed", scheduler, Scheduler::promptTokensComputed)
                 .description("prompt tokens evaluated by forward passes (the rest came from caches)")
                 .register(registry);
+        FunctionCounter.builder("flint_draft_tokens", scheduler, Scheduler::draftedTokens)
+                .description("tokens proposed by n-gram self-speculation").register(registry);
+        FunctionCounter.builder("flint_draft_tokens_accepted", scheduler, Scheduler::acceptedDraftTokens)
+                .description("drafted tokens the model confirmed").register(registry);
         FunctionCounter.builder("flint_prompt_tokens_moved", scheduler, Scheduler::promptTokensMoved)
                 .description("cached prompt tokens reused at a new position (keys re-rotated), e.g. a FIM suffix")
                 .register(registry);
