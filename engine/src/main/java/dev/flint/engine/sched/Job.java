@@ -20,12 +20,18 @@ import java.util.List;
  * @param cancellation  set by the transport (cancel message, closed connection); checked before every step
  * @param minIndent     stop when a generated line starts with less indentation than this, cutting that line
  *                      (llama.cpp's {@code n_indent}); 0: off
+ * @param maxLines      end the completion before its n-th line break, counted from its first non-blank character
+ *                      (1: single-line mode); 0: off
  */
 public record Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<String> stop, boolean ignoreEos,
-                  int slot, boolean cachePrompt, long maxPredictMs, Cancellation cancellation, int minIndent) {
+                  int slot, boolean cachePrompt, long maxPredictMs, Cancellation cancellation, int minIndent,
+                  int maxLines) {
     public Job {
         if (prompt == null || prompt.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
+        }
+        if (maxLines < 0) {
+            throw new IllegalArgumentException("max lines must be >= 0, got " + maxLines);
         }
         if (maxTokens < 0) {
             throw new IllegalArgumentException("max tokens must be >= 0, got " + maxTokens);
@@ -35,7 +41,12 @@ public record Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<Stri
         cancellation = cancellation == null ? new Cancellation() : cancellation;
     }
 
+    public Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<String> stop, boolean ignoreEos, int slot,
+               boolean cachePrompt, long maxPredictMs, Cancellation cancellation, int minIndent) {
+        this(prompt, maxTokens, sampling, stop, ignoreEos, slot, cachePrompt, maxPredictMs, cancellation, minIndent, 0);
+    }
+
     public static Job of(int[] prompt, int maxTokens, SamplerConfig sampling) {
-        return new Job(prompt, maxTokens, sampling, List.of(), false, -1, true, 0, new Cancellation(), 0);
+        return new Job(prompt, maxTokens, sampling, List.of(), false, -1, true, 0, new Cancellation(), 0, 0);
     }
 }

@@ -460,6 +460,14 @@ public final class Scheduler implements AutoCloseable {
             finish(s, FinishReason.STOP, word);
             return -1;
         }
+        if (job.maxLines() > 0 && lineCut(s, job.maxLines())) {
+            if (s.text.length() > s.emitted) {
+                s.job.listener.onDelta(tok, s.text.substring(s.emitted));
+                s.emitted = s.text.length();
+            }
+            finish(s, FinishReason.LENGTH, null);
+            return -1;
+        }
         if (job.minIndent() > 0 && indentCut(s, job.minIndent())) {
             if (s.text.length() > s.emitted) {
                 s.job.listener.onDelta(tok, s.text.substring(s.emitted));
@@ -483,6 +491,26 @@ public final class Scheduler implements AutoCloseable {
             return tok;
         }
         return -1;
+    }
+
+    /**
+     * True when the text holds {@code max} line breaks after its first non-blank character; the text is then cut
+     * before the last of them. Checked on every token, so the cut is never in text already streamed (a token that
+     * brings the break is examined before it is emitted).
+     */
+    private static boolean lineCut(Slot s, int max) {
+        int i = 0;
+        while (i < s.text.length() && Character.isWhitespace(s.text.charAt(i))) {
+            i++;
+        }
+        int breaks = 0;
+        for (; i < s.text.length(); i++) {
+            if (s.text.charAt(i) == '\n' && ++breaks == max) {
+                s.text.setLength(Math.max(i, s.emitted));
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

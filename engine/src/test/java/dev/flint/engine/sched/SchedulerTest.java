@@ -91,6 +91,20 @@ class SchedulerTest {
     }
 
     @Test
+    void maxLinesEndsTheCompletionBeforeItsNthLineBreak() throws Exception {
+        int[] a = engine.tokenizer().encode("Once upon a time", true, false);
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {
+            String plain = submit(s, Job.of(a, 200, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS).text();
+            int first = plain.indexOf('\n', plain.length() - plain.stripLeading().length());
+            assertTrue(first > 0, "the plain completion has a line break to cut at: " + plain);
+            var one = submit(s, new Job(a, 200, SamplerConfig.greedy(), null, false, -1, true, 0, null, 0, 1))
+                    .get(30, TimeUnit.SECONDS);
+            assertEquals(plain.substring(0, first), one.text());
+            assertEquals(FinishReason.LENGTH, one.finishReason());
+        }
+    }
+
+    @Test
     void aFollowUpPromptReusesTheSlotsCachedPrefix() throws Exception {
         int[] a = engine.tokenizer().encode("Once upon a time there was a", true, false);
         try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {

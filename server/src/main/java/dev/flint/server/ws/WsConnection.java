@@ -9,6 +9,7 @@ import dev.flint.engine.sched.JobListener;
 import dev.flint.engine.sampling.SamplerConfig;
 import dev.flint.server.ModelService;
 import dev.flint.server.fim.FimPromptBuilder;
+import dev.flint.server.fim.SuffixEcho;
 import dev.flint.server.http.ApiException;
 import dev.flint.server.http.Json;
 import dev.flint.server.http.Params;
@@ -30,7 +31,7 @@ final class WsConnection {
     private static final Set<String> COMPLETE_FIELDS = Set.of("type", "id", "prompt", "prefix", "suffix", "doc",
             "cursor", "extra", "max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty",
             "frequency_penalty", "presence_penalty", "repeat_last_n", "seed", "stop", "t_max_predict_ms", "n_indent",
-            "slot", "cache_prompt", "ignore_eos");
+            "slot", "cache_prompt", "ignore_eos", "max_lines", "stop_at_suffix");
 
     private final ModelService service;
     private final WsContext ctx;
@@ -122,13 +123,18 @@ final class WsConnection {
         }
         int nCtx = service.contextPerSlot();
         int maxTokens = p.integer("max_tokens", 128, 0, nCtx);
-        int[] prompt = prompt(p, maxTokens);
+        String[] suffix = new String[1];
+        int[] prompt = prompt(p, maxTokens, suffix);
         SamplerConfig sampling = SamplingParams.read(p, SamplerConfig.greedy());
         Cancellation cancellation = new Cancellation();
-        Job job = new Job(prompt, maxTokens, sampling, p.strings("stop", 16), p.bool("ignore_eos", false),
+        List<String> stop = new ArrayList<>(p.strings("stop", 16));
+        if (p.bool("stop_at_suffix", true) && suffix[0] != null) {
+            SuffixEcho.stopFor(suffix[0]).ifPresent(stop::add);
+        }
+        Job job = new Job(prompt, maxTokens, sampling, stop, p.bool("ignore_eos", false),
                 p.integer("slot", -1, -1, service.scheduler().slotCount() - 1), p.bool("cache_prompt", true),
                 p.integer("t_max_predict_ms", 0, 0, Integer.MAX_VALUE), cancellation,
-                p.integer("n_indent", 0, 0, 1 << 16));
+                p.integer("n_indent", 0, 0, 1 << 16), p.integer("max_lines", 0, 0, 1 << 16));
         String rid = id;
         inFlight.put(id, cancellation);
         try {
@@ -153,7 +159,8 @@ final class WsConnection {
         service.metrics().request("ws.complete");
     }
 
-    private int[] prompt(Params p, int maxTokens) {
+    /** The prompt's tokens; for a fill-in-the-middle request, {@code suffixOut[0]} receives the suffix text. */
+    private int[] prompt(Params p, int maxTokens, String[] suffixOut) {
         boolean fimRequest = p.has("doc") || p.has("prefix") || p.has("suffix");
         String prompt = p.string("prompt", fimRequest ? "" : null);
         if (!fimRequest) {
@@ -197,6 +204,7 @@ final class WsConnection {
             }
         }
         int nCtx = service.contextPerSlot();
+        suffixOut[0] = suffix;
         return service.fimOrThrow().build(prefix, suffix, extra, prompt, Math.min(2048, nCtx), maxTokens, nCtx);
     }
 

@@ -7,6 +7,7 @@ import dev.flint.engine.sched.Job;
 import dev.flint.engine.sampling.SamplerConfig;
 import dev.flint.server.ModelService;
 import dev.flint.server.fim.FimPromptBuilder;
+import dev.flint.server.fim.SuffixEcho;
 import dev.flint.server.http.ApiException;
 import dev.flint.server.http.Json;
 import dev.flint.server.http.Params;
@@ -43,7 +44,12 @@ public final class LlamaCompletionHandler {
         int maxTokens = nPredict < 0 ? nCtx : Math.min(nPredict, nCtx);
         int[] prompt = infill ? infillPrompt(p, Math.max(nPredict, 0)) : prompt(p);
         SamplerConfig sampling = SamplingParams.read(p, SamplerConfig.defaults());
-        List<String> stop = p.strings("stop", 16);
+        List<String> stop = new ArrayList<>(p.strings("stop", 16));
+        // Flint's extensions (llama.cpp ignores unknown fields, so clients may send them to either): off by default
+        if (infill && p.bool("stop_at_suffix", false)) {
+            SuffixEcho.stopFor(p.string("input_suffix", "")).ifPresent(stop::add);
+        }
+        int maxLines = p.integer("max_lines", 0, 0, 1 << 16);
         boolean stream = p.bool("stream", false);
         boolean cachePrompt = p.bool("cache_prompt", true);
         int slot = p.integer("id_slot", -1, -1, service.scheduler().slotCount() - 1);
@@ -56,7 +62,7 @@ public final class LlamaCompletionHandler {
             throw ApiException.badParam("samplers", "'samplers' must be an array of names or a string");
         }
         Job job = new Job(prompt, maxTokens, sampling, stop, ignoreEos, slot, cachePrompt,
-                Math.max(0, maxPredictMs), null, nIndent);
+                Math.max(0, maxPredictMs), null, nIndent, maxLines);
         try (StreamingListener run = new StreamingListener(service, List.of(job))) {
             if (!stream) {
                 Completion c = run.awaitAll(ctx)[0];
