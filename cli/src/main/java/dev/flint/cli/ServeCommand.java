@@ -45,6 +45,11 @@ final class ServeCommand extends CliCommand {
                     + "re-rotating their keys instead of recomputing them; 0 turns it off (default ${DEFAULT-VALUE})")
     int cacheReuse;
 
+    @Option(names = "--cache-ram", defaultValue = "" + SchedulerOptions.DEFAULT_CACHE_RAM_MIB, paramLabel = "MiB",
+            description = "host memory for the prefix tree that keeps prompts displaced from their slots, so other "
+                    + "files and editors do not thrash one another; 0 turns it off (default ${DEFAULT-VALUE})")
+    int cacheRam;
+
     @Option(names = "--draft-max", defaultValue = "0", paramLabel = "N",
             description = "n-gram self-speculation for greedy requests: draft up to N tokens per step from the "
                     + "context and verify them in the same forward pass (same output); 0 turns it off (default "
@@ -63,7 +68,7 @@ final class ServeCommand extends CliCommand {
         config.checkExposure(); // before spending seconds on loading
         Engine engine = Engine.load(model, EngineOptions.defaults().withThreads(threads).withContextLength(ctx));
         ModelService service = new ModelService(engine, model,
-                new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse, draftMax));
+                new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse, draftMax, cacheRam));
         FlintServer server = new FlintServer(service, config).start();
         out().printf("flint: serving %s on http://%s:%d (%d slots x %d tokens; WebSocket at /v1/ws; FIM: %s)%n",
                 service.modelId(), host, server.port(), parallel, ctx,

@@ -4,6 +4,7 @@ import dev.flint.engine.Engine;
 import dev.flint.engine.generate.ContextOverflowException;
 import dev.flint.engine.generate.FinishReason;
 import dev.flint.engine.generate.StopMatcher;
+import dev.flint.engine.kv.PrefixTree;
 import dev.flint.engine.model.Batch;
 import dev.flint.engine.model.Transformer;
 import dev.flint.engine.sampling.Sampler;
@@ -67,6 +68,10 @@ public final class Scheduler implements AutoCloseable {
     private final AtomicLong promptComputed = new AtomicLong();
     private final AtomicLong movedTokens = new AtomicLong();
     private final AtomicLong drafted = new AtomicLong();
+    private final AtomicLong restoredTokens = new AtomicLong();
+    private final PrefixTree prefixes;
+    private static final int MIN_KEPT = 64;     // shorter sequences are cheap to recompute
+    private static final int MIN_RESTORED = 16; // a copy from the tree must save at least this many tokens
     private final AtomicLong draftsAccepted = new AtomicLong();
     private final NgramDrafter drafter = new NgramDrafter(2, 4);
     private volatile int busy;
@@ -82,6 +87,8 @@ public final class Scheduler implements AutoCloseable {
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(i, transformer.newCache(options.contextLength()), options.draftMax());
         }
+        this.prefixes = options.cacheRamMiB() > 0 ? new PrefixTree(slots[0].cache.layers(), slots[0].cache.kvDim(),
+                (long) options.cacheRamMiB() << 20) : null;
         this.logits = new float[options.slots() * (1 + options.draftMax()) * nVocab];
         this.loop = Thread.ofPlatform().name("flint-scheduler").daemon(true).start(this::run);
     }
@@ -154,6 +161,17 @@ public final class Scheduler implements AutoCloseable {
     /** Prompt tokens reused by moving cached runs to new positions since start (see {@link ChunkReuse}). */
     public long promptTokensMoved() {
         return movedTokens.get();
+    }
+
+    /** Prompt tokens taken from the prefix tree (sequences that other prompts had displaced) since start. */
+    public long promptTokensRestored() {
+        return restoredTokens.get();
+    }
+
+    /** Bytes the prefix tree holds (0 when it is off). Racy, for monitoring. */
+    public long prefixCacheBytes() {
+        PrefixTree t = prefixes;
+        return t == null ? 0 : t.bytes();
     }
 
     /** Tokens proposed by n-gram self-speculation since start. */
@@ -276,6 +294,9 @@ public final class Scheduler implements AutoCloseable {
         s.tPromptDone = -1;
         int reuse = job.cachePrompt() ? Math.min(s.commonPrefix(job.prompt()), job.prompt().length - 1) : 0;
         int held = s.length;
+        if (prefixes != null && job.cachePrompt()) {
+            reuse = fromPrefixTree(s, job.prompt(), reuse, held);
+        }
         s.length = reuse;
         s.cached = reuse;
         s.moved = 0;
@@ -289,6 +310,25 @@ public final class Scheduler implements AutoCloseable {
         }
         s.detok = engine.tokenizer().detokenizer();
         s.stops = new StopMatcher(job.stop());
+    }
+
+    /**
+     * Keeps the slot's sequence in the prefix tree when the new prompt would displace most of it, then takes from the
+     * tree a longer prefix of the prompt than the slot holds, if there is one. Returns the prompt tokens now cached.
+     */
+    private int fromPrefixTree(Slot s, int[] prompt, int reuse, int held) {
+        if (held >= MIN_KEPT && reuse < held / 2) {
+            prefixes.insert(s.tokens, held, s.cache);
+        }
+        PrefixTree.Match m = prefixes.longestPrefix(prompt, prompt.length - 1);
+        if (m.length() < reuse + MIN_RESTORED) {
+            return reuse;
+        }
+        prefixes.restore(m, s.cache, reuse);
+        s.ensureTokens(m.length());
+        System.arraycopy(prompt, reuse, s.tokens, reuse, m.length() - reuse);
+        restoredTokens.addAndGet(m.length() - reuse);
+        return m.length();
     }
 
     /**

@@ -105,6 +105,33 @@ class SchedulerTest {
     }
 
     @Test
+    void aPromptDisplacedFromItsSlotComesBackFromThePrefixTree() throws Exception {
+        String story = "Once upon a time there was a little girl named Lily. She loved to play outside in the park"
+                + " with her friends. One day she found a big red ball under a tree and ran to show her mom.";
+        int[] a = engine.tokenizer().encode(story, true, false);
+        int[] b = engine.tokenizer().encode("The dog ran fast. It wanted to catch the cat, but the cat climbed up"
+                + " a tall tree and the dog sat down and waited for a long time until it got dark.", true, false);
+        assertTrue(a.length >= 64, "long enough to keep: " + a.length);
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {
+            String first = submit(s, Job.of(a, 12, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS).text();
+            submit(s, Job.of(b, 4, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS); // takes the only slot
+            long computed = s.promptTokensComputed();
+            Completion again = submit(s, Job.of(a, 12, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
+            assertEquals(a.length - 1, again.cachedTokens());
+            assertEquals(1, s.promptTokensComputed() - computed, "only the last prompt token, for its logits");
+            assertTrue(s.promptTokensRestored() >= a.length - 2, "restored " + s.promptTokensRestored());
+            assertEquals(first, again.text(), "restored entries are the computed ones");
+            assertTrue(s.prefixCacheBytes() > 0);
+        }
+        try (var off = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64).withCacheRamMiB(0))) {
+            submit(off, Job.of(a, 2, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
+            submit(off, Job.of(b, 2, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
+            assertTrue(submit(off, Job.of(a, 2, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS).cachedTokens() < 4);
+            assertEquals(0, off.promptTokensRestored());
+        }
+    }
+
+    @Test
     void aFollowUpPromptReusesTheSlotsCachedPrefix() throws Exception {
         int[] a = engine.tokenizer().encode("Once upon a time there was a", true, false);
         try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {

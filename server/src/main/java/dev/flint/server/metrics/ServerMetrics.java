@@ -52,6 +52,11 @@ public final class ServerMetrics {
                 .description("tokens proposed by n-gram self-speculation").register(registry);
         FunctionCounter.builder("flint_draft_tokens_accepted", scheduler, Scheduler::acceptedDraftTokens)
                 .description("drafted tokens the model confirmed").register(registry);
+        FunctionCounter.builder("flint_prompt_tokens_restored", scheduler, Scheduler::promptTokensRestored)
+                .description("prompt tokens taken back from the prefix tree after other prompts displaced them")
+                .register(registry);
+        Gauge.builder("flint_prefix_cache_bytes", scheduler, Scheduler::prefixCacheBytes)
+                .description("host memory held by the prefix tree").register(registry);
         FunctionCounter.builder("flint_prompt_tokens_moved", scheduler, Scheduler::promptTokensMoved)
                 .description("cached prompt tokens reused at a new position (keys re-rotated), e.g. a FIM suffix")
                 .register(registry);
