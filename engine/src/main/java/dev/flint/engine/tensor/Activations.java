@@ -61,7 +61,7 @@ public final class Activations {
             encodeRow(x, t * stride, t * cols, t * (cols / 32));
         }
         tokens = n;
-        if (format == ActivationFormat.Q8_0 && n > 1) {
+        if (format == ActivationFormat.Q8_0) {
             if (dequantized == null) {
                 dequantized = new float[f.length];
             }

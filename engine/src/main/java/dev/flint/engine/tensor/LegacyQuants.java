@@ -31,16 +31,14 @@ final class LegacyQuants {
         @Override
         protected float fusedDot(int row, Activations x, float[] lanes) {
             long base = row * rowBytes;
-            float[] xq = x.f;
-            float[] xd = x.d;
+            float[] xdq = x.dequantized(); // q * d of the activations, computed once per token, not once per row
             FloatVector acc = FloatVector.zero(Kernels.F);
             for (int b = 0; b < cols / 32; b++) {
                 long p = base + b * 34L;
                 FloatVector sv = FloatVector.broadcast(Kernels.F, Kernels.f16(data, p));
-                FloatVector dv = FloatVector.broadcast(Kernels.F, xd[b]);
                 for (int i = 0; i < 32; i += L) {
                     acc = Kernels.toFloat(Kernels.bytes(data, p + 2 + i)).mul(sv)
-                            .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + i).mul(dv), acc);
+                            .fma(FloatVector.fromArray(Kernels.F, xdq, 32 * b + i), acc);
                 }
             }
             return Kernels.sumLanes(acc, lanes);
