@@ -1,0 +1,114 @@
+// Drives Flint's playground page (GET /) in headless Chromium through playwright-core: types code, waits for the
+// ghost text, screenshots it, accepts it with Tab, dismisses the next one with Escape, and types over a completion
+// in flight. Records every WebSocket frame the page sends and receives, so PlaygroundTest can compare what the page
+// shows with what the server said. Prints one JSON line.
+// Usage: node playground-check.mjs --url URL --screenshot FILE [--key API_KEY] [--text TEXT] [--chromium PATH]
+import { chromium } from "playwright-core";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values: opt } = parseArgs({
+  options: {
+    url: { type: "string" },
+    screenshot: { type: "string" },
+    key: { type: "string" },
+    text: { type: "string", default: "def fibonacci(n):\n    " },
+    chromium: { type: "string", default: "/usr/bin/chromium" },
+  },
+});
+if (!opt.url || !opt.screenshot) {
+  console.error("usage: node playground-check.mjs --url URL --screenshot FILE [--key KEY] [--text TEXT]");
+  process.exit(2);
+}
+
+const TIMEOUT = 30_000;
+const profile = mkdtempSync(join(tmpdir(), "flint-playground-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: opt.chromium,
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  viewport: { width: 1200, height: 720 },
+});
+const out = { sent: [], received: [], consoleErrors: [], httpStatuses: {} };
+try {
+  const page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("console", (m) => { if (m.type() === "error") out.consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => out.consoleErrors.push(String(e)));
+  page.on("response", (r) => { out.httpStatuses[new URL(r.url()).pathname] = r.status(); });
+  page.on("websocket", (ws) => {
+    out.wsUrl = ws.url();
+    ws.on("framesent", (f) => out.sent.push(JSON.parse(f.payload)));
+    ws.on("framereceived", (f) => out.received.push(JSON.parse(f.payload)));
+  });
+  const editor = page.locator("#editor");
+  const lastComplete = () => out.sent.filter((m) => m.type === "complete").at(-1);
+  const doneFor = (id) => out.received.find((m) => m.type === "done" && m.id === id);
+  const ghost = () => page.locator("#ghost").textContent();
+
+  await page.goto(opt.url);
+  if (opt.key) {
+    await page.locator("#key-form").waitFor({ state: "visible" });
+    out.askedForKey = true;
+    await page.fill("#key-input", opt.key);
+    await page.press("#key-input", "Enter");
+  }
+  await page.locator('#status[data-state="ready"]').waitFor();
+
+  // 1. Type, wait for the whole suggestion, screenshot it, accept it with Tab.
+  await editor.click();
+  await page.keyboard.type(opt.text, { delay: 15 });
+  await page.locator('#editor-box[data-state="ready"]').waitFor();
+  const first = lastComplete();
+  out.complete = first;
+  out.doneText = doneFor(first.id).text;
+  out.ghostShown = await ghost();
+  out.screenshot = opt.screenshot;
+  await page.screenshot({ path: opt.screenshot });
+  out.beforeTab = await editor.inputValue();
+  await page.keyboard.press("Tab");
+  out.afterTab = await editor.inputValue();
+  out.caretAfterTab = await editor.evaluate((e) => e.selectionStart);
+  out.latency = Object.fromEntries(await Promise.all(
+    ["lat-client-first", "lat-client-total", "lat-server-first", "lat-server-total"]
+      .map(async (id) => [id, await page.locator("#" + id).textContent()])));
+  out.serverTimings = doneFor(first.id).timings;
+  out.model = Object.fromEntries(await page.locator("#model-info dd").evaluateAll(
+    (dds) => dds.map((d) => [d.dataset.field, d.textContent])));
+
+  // The page keeps the server's copy of the document in step: after Tab it asks again for the new caret.
+  await page.locator('#editor-box[data-state="ready"]').waitFor();
+  out.afterAcceptComplete = lastComplete();
+
+  // 2. Escape dismisses the suggestion and leaves the text alone.
+  await page.keyboard.press("Escape");
+  out.ghostAfterEscape = await ghost();
+  out.afterEscape = await editor.inputValue();
+  out.stateAfterEscape = await page.locator("#editor-box").getAttribute("data-state");
+
+  // 3. Typing over a completion in flight cancels it: ask for many tokens, type as soon as the first delta shows.
+  await page.fill("#max-tokens", "400");
+  await editor.click();
+  await page.keyboard.press("End");
+  await page.keyboard.type("x");
+  await page.locator('#editor-box[data-state="streaming"]').waitFor();
+  const streaming = lastComplete();
+  out.inFlight = { id: streaming.id, doneBeforeTyping: doneFor(streaming.id) !== undefined };
+  await page.keyboard.type("y");
+  await page.waitForFunction(() => document.querySelector("#editor-box").dataset.state === "ready", null,
+    { timeout: TIMEOUT });
+  out.inFlight.cancelSent = out.sent.some((m) => m.type === "cancel" && m.id === streaming.id);
+  out.inFlight.done = doneFor(streaming.id) ?? null;
+  const last = lastComplete();
+  out.final = { complete: last, doneText: doneFor(last.id)?.text, ghostShown: await ghost(),
+    editor: await editor.inputValue() };
+} catch (e) {
+  out.failure = String(e.stack || e);
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify(out));
