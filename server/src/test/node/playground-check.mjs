@@ -45,8 +45,16 @@ try {
     ws.on("framereceived", (f) => out.received.push(JSON.parse(f.payload)));
   });
   const editor = page.locator("#editor");
-  const lastComplete = () => out.sent.filter((m) => m.type === "complete").at(-1);
+  const completeFor = (id) => out.sent.find((m) => m.type === "complete" && m.id === id);
   const doneFor = (id) => out.received.find((m) => m.type === "done" && m.id === id);
+  // The request the page shows, once both its frames have been recorded (frame events may trail the DOM).
+  const shown = async () => {
+    const id = await page.locator("#editor-box").getAttribute("data-request");
+    for (const end = Date.now() + TIMEOUT; Date.now() < end; await new Promise((r) => setTimeout(r, 10))) {
+      if (completeFor(id) && doneFor(id)) return { complete: completeFor(id), done: doneFor(id) };
+    }
+    throw new Error("no complete/done frames recorded for " + id);
+  };
   const ghost = () => page.locator("#ghost").textContent();
 
   await page.goto(opt.url);
@@ -62,26 +70,27 @@ try {
   await editor.click();
   await page.keyboard.type(opt.text, { delay: 15 });
   await page.locator('#editor-box[data-state="ready"]').waitFor();
-  const first = lastComplete();
-  out.complete = first;
-  out.doneText = doneFor(first.id).text;
+  const first = await shown();
+  out.complete = first.complete;
+  out.doneText = first.done.text;
   out.ghostShown = await ghost();
+  // Read before Tab: accepting asks for the next completion, which then takes over the latency panel.
+  out.latency = Object.fromEntries(await Promise.all(
+    ["lat-client-first", "lat-client-total", "lat-server-first", "lat-server-total"]
+      .map(async (id) => [id, await page.locator("#" + id).textContent()])));
+  out.serverTimings = first.done.timings;
   out.screenshot = opt.screenshot;
   await page.screenshot({ path: opt.screenshot });
   out.beforeTab = await editor.inputValue();
   await page.keyboard.press("Tab");
   out.afterTab = await editor.inputValue();
   out.caretAfterTab = await editor.evaluate((e) => e.selectionStart);
-  out.latency = Object.fromEntries(await Promise.all(
-    ["lat-client-first", "lat-client-total", "lat-server-first", "lat-server-total"]
-      .map(async (id) => [id, await page.locator("#" + id).textContent()])));
-  out.serverTimings = doneFor(first.id).timings;
   out.model = Object.fromEntries(await page.locator("#model-info dd").evaluateAll(
     (dds) => dds.map((d) => [d.dataset.field, d.textContent])));
 
   // The page keeps the server's copy of the document in step: after Tab it asks again for the new caret.
   await page.locator('#editor-box[data-state="ready"]').waitFor();
-  out.afterAcceptComplete = lastComplete();
+  out.afterAcceptComplete = (await shown()).complete;
 
   // 2. Escape dismisses the suggestion and leaves the text alone.
   await page.keyboard.press("Escape");
@@ -95,15 +104,15 @@ try {
   await page.keyboard.press("End");
   await page.keyboard.type("x");
   await page.locator('#editor-box[data-state="streaming"]').waitFor();
-  const streaming = lastComplete();
+  const streaming = { id: await page.locator("#editor-box").getAttribute("data-request") };
   out.inFlight = { id: streaming.id, doneBeforeTyping: doneFor(streaming.id) !== undefined };
   await page.keyboard.type("y");
   await page.waitForFunction(() => document.querySelector("#editor-box").dataset.state === "ready", null,
     { timeout: TIMEOUT });
+  const last = await shown();
   out.inFlight.cancelSent = out.sent.some((m) => m.type === "cancel" && m.id === streaming.id);
   out.inFlight.done = doneFor(streaming.id) ?? null;
-  const last = lastComplete();
-  out.final = { complete: last, doneText: doneFor(last.id)?.text, ghostShown: await ghost(),
+  out.final = { complete: last.complete, doneText: last.done.text, ghostShown: await ghost(),
     editor: await editor.inputValue() };
 } catch (e) {
   out.failure = String(e.stack || e);

@@ -10,6 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -114,11 +116,11 @@ class PlaygroundTest {
         assertTrue(Files.isDirectory(OpenAiSdkTest.NODE_DIR.resolve("node_modules/playwright-core")),
                 "run `npm ci` in server/src/test/node first (bin/test does)");
         Files.createDirectories(SCREENSHOTS);
-        var cmd = new java.util.ArrayList<>(java.util.List.of("node", "playground-check.mjs", "--url", ts.base() + "/",
+        var cmd = new ArrayList<>(List.of("node", "playground-check.mjs", "--url", ts.base() + "/",
                 "--screenshot", SCREENSHOTS.resolve(name + ".png").toString(), "--text", text,
                 "--chromium", CHROMIUM.toString()));
         if (key != null) {
-            cmd.addAll(java.util.List.of("--key", key));
+            cmd.addAll(List.of("--key", key));
         }
         Process p = new ProcessBuilder(cmd).directory(OpenAiSdkTest.NODE_DIR.toFile())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -128,12 +130,12 @@ class PlaygroundTest {
         JsonNode r = Json.MAPPER.readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
         assertNull(r.get("failure"), () -> r.path("failure").asText());
         // With a key, the page's first GET /props (no key yet) is refused, and Chromium logs that 401; nothing else.
-        var errors = new java.util.ArrayList<String>();
+        var errors = new ArrayList<String>();
         r.get("consoleErrors").forEach(e -> errors.add(e.asText()));
         if (key != null) {
             errors.remove("Failed to load resource: the server responded with a status of 401 (Unauthorized)");
         }
-        assertEquals(java.util.List.of(), errors, "browser console errors");
+        assertEquals(List.of(), errors, "browser console errors");
         assertTrue(Files.size(Path.of(r.get("screenshot").asText())) > 0);
         return r;
     }

@@ -162,11 +162,13 @@ function syncDocument() {
   }
 }
 
-editor.addEventListener("input", () => {
+editor.addEventListener("input", (e) => {
   dropCompletion(true);
   syncDocument();
   render();
-  schedule();
+  if (!e.isComposing) {
+    schedule(); // mid-IME-composition text is not what the user means yet
+  }
 });
 
 editor.addEventListener("keydown", (e) => {
@@ -233,6 +235,7 @@ function request() {
     : { type: "complete", id, prompt: text.slice(0, cursor), max_tokens: maxTokens };
   state.current = { id, cursor, text, ghost: "", sentAt: performance.now(), firstAt: null, done: null };
   box.dataset.state = "pending";
+  box.dataset.request = id; // which request the shown state belongs to (the browser test reads it)
   send(msg);
 }
 
