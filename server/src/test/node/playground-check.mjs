@@ -98,6 +98,16 @@ try {
   out.afterEscape = await editor.inputValue();
   out.stateAfterEscape = await page.locator("#editor-box").getAttribute("data-state");
 
+  // Escape right after a keystroke also drops the request the debounce was about to send.
+  const completesBefore = out.sent.filter((m) => m.type === "complete").length;
+  await page.keyboard.type("z");
+  await page.keyboard.press("Escape");
+  await page.waitForTimeout(600); // four debounce periods
+  out.escapeBeforeDebounce = {
+    completesSent: out.sent.filter((m) => m.type === "complete").length - completesBefore,
+    ghost: await ghost(),
+  };
+
   // 3. Typing over a completion in flight cancels it: ask for many tokens, type as soon as the first delta shows.
   await page.fill("#max-tokens", "400");
   await editor.click();

@@ -74,6 +74,9 @@ class PlaygroundTest {
 
             assertEquals("", r.get("ghostAfterEscape").asText(), "Escape dismisses");
             assertEquals(r.get("afterTab").asText(), r.get("afterEscape").asText(), "Escape leaves the text alone");
+            assertEquals(0, r.at("/escapeBeforeDebounce/completesSent").asInt(),
+                    "Escape within the debounce drops the pending request");
+            assertEquals("", r.at("/escapeBeforeDebounce/ghost").asText());
 
             // At ~100 tokens/s on one thread, 400 tokens are still streaming when the next key arrives.
             JsonNode inFlight = r.get("inFlight");

@@ -176,10 +176,13 @@ editor.addEventListener("keydown", (e) => {
     e.preventDefault();
     const ghost = visibleGhost();
     insert(ghost || "    "); // without a suggestion Tab indents, as in any code editor
-  } else if (e.key === "Escape" && state.current) {
-    e.preventDefault();
-    dropCompletion(true);
-    render();
+  } else if (e.key === "Escape") {
+    clearTimeout(state.timer); // also the request the debounce was about to send
+    if (state.current) {
+      e.preventDefault();
+      dropCompletion(true);
+      render();
+    }
   }
 });
 
