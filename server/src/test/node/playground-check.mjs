@@ -23,7 +23,7 @@ if (!opt.url || !opt.screenshot) {
   process.exit(2);
 }
 
-const TIMEOUT = 30_000;
+const TIMEOUT = 60_000; // generous: CI machines may be shared and slow
 const profile = mkdtempSync(join(tmpdir(), "flint-playground-"));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: opt.chromium,
@@ -98,11 +98,14 @@ try {
   out.afterEscape = await editor.inputValue();
   out.stateAfterEscape = await page.locator("#editor-box").getAttribute("data-state");
 
-  // Escape right after a keystroke also drops the request the debounce was about to send.
+  // Escape right after a keystroke also drops the request the debounce was about to send (a long debounce, so a
+  // busy machine cannot let it fire between the two keys).
+  await page.fill("#debounce", "1500");
+  await editor.click();
   const completesBefore = out.sent.filter((m) => m.type === "complete").length;
   await page.keyboard.type("z");
   await page.keyboard.press("Escape");
-  await page.waitForTimeout(600); // four debounce periods
+  await page.waitForTimeout(2500);
   out.escapeBeforeDebounce = {
     completesSent: out.sent.filter((m) => m.type === "complete").length - completesBefore,
     ghost: await ghost(),
@@ -110,12 +113,20 @@ try {
 
   // 3. Typing over a completion in flight cancels it: ask for many tokens, type as soon as the first delta shows.
   await page.fill("#max-tokens", "400");
+  await page.fill("#debounce", "150");
   await editor.click();
   await page.keyboard.press("End");
+  const before = await page.locator("#editor-box").getAttribute("data-request");
   await page.keyboard.type("x");
-  await page.locator('#editor-box[data-state="streaming"]').waitFor();
+  // Streaming, or already done where the model is fast enough to finish between two polls.
+  await page.waitForFunction((prev) => {
+    const b = document.querySelector("#editor-box");
+    return b.dataset.request !== prev && (b.dataset.state === "streaming" || b.dataset.state === "ready");
+  }, before);
   const streaming = { id: await page.locator("#editor-box").getAttribute("data-request") };
   out.inFlight = { id: streaming.id, doneBeforeTyping: doneFor(streaming.id) !== undefined };
+  // Shorter for the next request (set without focusing the field: leaving the editor would dismiss too).
+  await page.evaluate(() => { document.querySelector("#max-tokens").value = "48"; });
   await page.keyboard.type("y");
   await page.waitForFunction(() => document.querySelector("#editor-box").dataset.state === "ready", null,
     { timeout: TIMEOUT });
