@@ -6,10 +6,12 @@ import dev.flint.server.api.openai.ChatCompletionsHandler;
 import dev.flint.server.api.openai.CompletionsHandler;
 import dev.flint.server.http.ApiException;
 import dev.flint.server.http.Json;
+import dev.flint.server.playground.Playground;
 import dev.flint.server.ws.WsEndpoint;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.json.JavalinJackson;
@@ -22,7 +24,8 @@ import java.time.Duration;
  * The HTTP and WebSocket front of a {@link ModelService}: Javalin 6 on Jetty with virtual threads. Routes:
  * native protocol at {@code /v1/ws}; OpenAI {@code /v1/completions}, {@code /v1/chat/completions},
  * {@code /v1/models}; llama.cpp {@code /completion}, {@code /infill}, {@code /tokenize}, {@code /detokenize},
- * {@code /health}, {@code /props}, {@code /slots}; Prometheus {@code /metrics}. Errors leave as one JSON shape.
+ * {@code /health}, {@code /props}, {@code /slots}; Prometheus {@code /metrics}; the playground page at {@code /}.
+ * Errors leave as one JSON shape.
  */
 public final class FlintServer implements AutoCloseable {
     private final ModelService service;
@@ -68,6 +71,9 @@ public final class FlintServer implements AutoCloseable {
                 r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                         .result(service.metrics().scrape()));
                 r.ws("/v1/ws", ws::configure);
+                for (String path : Playground.paths()) {
+                    r.get(path, Playground::serve);
+                }
             });
         });
         app.exception(ApiException.class, (e, ctx) -> {
@@ -103,9 +109,13 @@ public final class FlintServer implements AutoCloseable {
         return service;
     }
 
-    /** Bearer key on everything except {@code /health} (llama.cpp leaves it public for load balancers). */
+    /**
+     * Bearer key on everything except {@code /health} (llama.cpp leaves it public for load balancers) and the
+     * playground's static files (the page asks for the key and sends it on its own calls).
+     */
     private void authorize(Context ctx) {
-        if (config.apiKey() == null || ctx.path().endsWith("/health")) {
+        if (config.apiKey() == null || ctx.path().endsWith("/health")
+                || ctx.method() == HandlerType.GET && Playground.isPublic(ctx.path())) {
             return;
         }
         String h = ctx.header("Authorization");
