@@ -21,7 +21,9 @@ public record HubFile(String owner, String repo, String file, String revision) {
         if (!file.toLowerCase(Locale.ROOT).endsWith(".gguf")) {
             throw new IllegalArgumentException("'" + file + "' is not a .gguf file; Flint loads GGUF models only");
         }
-        checkSegment(revision, "revision");
+        for (String part : revision == null ? new String[] {null} : revision.split("/", -1)) {
+            checkSegment(part, "revision"); // a branch may have slashes (refs/pr/1); it is one URL segment
+        }
     }
 
     /** Parses {@code hf://OWNER/REPO/PATH/TO/FILE.gguf[@REVISION]}. */

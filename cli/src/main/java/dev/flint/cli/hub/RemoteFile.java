@@ -9,7 +9,7 @@ import java.util.Optional;
  * carry a git blob id instead, which is no content hash, so {@code sha256} is empty for them.
  */
 public record RemoteFile(URI downloadUri, long size, String commit, Optional<String> sha256) {
-    /** Takes an etag as the hub sends it ({@code "abc..."}, maybe weak {@code W/"abc..."}); a sha256 if 64 hex digits. */
+    /** The sha256 in an etag as the hub sends it ({@code "abc..."}, maybe weak {@code W/"..."}), if 64 hex digits. */
     static Optional<String> sha256FromEtag(String etag) {
         if (etag == null) {
             return Optional.empty();

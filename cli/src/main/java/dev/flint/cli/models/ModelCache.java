@@ -14,8 +14,8 @@ import java.util.stream.Stream;
 
 /**
  * Where pulled models live: {@code $FLINT_HOME/models/OWNER/REPO/FILE.gguf} ({@code FLINT_HOME} defaults to
- * {@code ~/.cache/flint}); a revision other than {@code main} goes to {@code OWNER/REPO@REVISION/}. Plain files, so
- * a cached model is also an ordinary {@code -m} path for every command.
+ * {@code ~/.cache/flint}); a revision other than {@code main} goes to {@code OWNER/REPO@REVISION/} (slashes as
+ * {@code %2F}). Plain files, so a cached model is also an ordinary {@code -m} path for every command.
  */
 public record ModelCache(Path home) {
     /** A cached model file. */
@@ -36,7 +36,7 @@ public record ModelCache(Path home) {
 
     public Path path(HubFile f) {
         Path p = modelsDir().resolve(f.owner())
-                .resolve("main".equals(f.revision()) ? f.repo() : f.repo() + "@" + f.revision());
+                .resolve("main".equals(f.revision()) ? f.repo() : f.repo() + "@" + f.revision().replace("/", "%2F"));
         for (String part : f.file().split("/")) {
             p = p.resolve(part);
         }
@@ -63,7 +63,7 @@ public record ModelCache(Path home) {
                 String file = rel.subpath(2, rel.getNameCount()).toString().replace('\\', '/');
                 try {
                     HubFile f = new HubFile(rel.getName(0).toString(), at < 0 ? repo : repo.substring(0, at), file,
-                            at < 0 ? "main" : repo.substring(at + 1));
+                            at < 0 ? "main" : repo.substring(at + 1).replace("%2F", "/"));
                     out.add(new Entry(f, p, Files.size(p)));
                 } catch (IllegalArgumentException e) {
                     // a name the hub could not have produced: not ours

@@ -5,6 +5,7 @@ import dev.flint.cli.hub.Downloader;
 import dev.flint.cli.hub.HubClient;
 import dev.flint.cli.hub.HubConfig;
 import dev.flint.cli.hub.HubFile;
+import dev.flint.cli.hub.ProgressBar;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -34,8 +35,8 @@ public final class ModelResolver {
 
     /** The resolver for the CLI: cache and hub from the environment, progress bar on {@code err}. */
     public static ModelResolver fromEnvironment(PrintWriter err) {
-        return new ModelResolver(ModelCache.fromEnvironment(), new Downloader(new HubClient(HubConfig.fromEnvironment())),
-                () -> dev.flint.cli.hub.ProgressBar.forStderr(err), err);
+        return new ModelResolver(ModelCache.fromEnvironment(),
+                new Downloader(new HubClient(HubConfig.fromEnvironment())), () -> ProgressBar.forStderr(err), err);
     }
 
     public ModelCache cache() {

@@ -94,6 +94,17 @@ class DownloaderTest {
     }
 
     @Test
+    void aConnectionThatGoesQuietIsResumed() throws Exception {
+        hub.host(REPO, "tiny-q8_0.gguf", content).stallOnceAfter(100_000, 20_000);
+        Downloader d = new Downloader(new HubClient(hub.config()), dir -> Long.MAX_VALUE, 2, Duration.ofMillis(300));
+        long t0 = System.nanoTime();
+        d.download(FILE, target(), DownloadListener.NONE);
+        assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "the stall was cut short, not waited out");
+        assertEquals(1, hub.rangesSeen.size());
+        assertArrayEquals(content, Files.readAllBytes(target()));
+    }
+
+    @Test
     void rejectsAFileWhoseSha256DiffersAndLeavesNothingBehind() throws Exception {
         hub.host(REPO, "tiny-q8_0.gguf", content).publishSha("ab".repeat(32));
         HubException e = assertThrows(HubException.class,

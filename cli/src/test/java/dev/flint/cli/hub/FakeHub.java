@@ -30,6 +30,7 @@ public final class FakeHub implements AutoCloseable {
         String publishedSha;
         volatile int cutAfterBytesOnce = -1;
         volatile long throttleNanosPer64k;
+        volatile long stallMillisOnce;
         String requiredToken;
 
         Hosted(byte[] content) {
@@ -45,6 +46,13 @@ public final class FakeHub implements AutoCloseable {
         /** The first CDN GET sends the full Content-Length but only {@code n} bytes, then drops the connection. */
         public Hosted cutOnceAfter(int n) {
             this.cutAfterBytesOnce = n;
+            return this;
+        }
+
+        /** The first CDN GET sends {@code n} bytes and then nothing for {@code millis} before dropping. */
+        public Hosted stallOnceAfter(int n, long millis) {
+            this.cutAfterBytesOnce = n;
+            this.stallMillisOnce = millis;
             return this;
         }
 
@@ -163,6 +171,15 @@ public final class FakeHub implements AutoCloseable {
                 out.flush();
                 if (h.throttleNanosPer64k > 0) {
                     java.util.concurrent.locks.LockSupport.parkNanos(h.throttleNanosPer64k);
+                }
+            }
+            if (cut >= 0 && h.stallMillisOnce > 0) {
+                long millis = h.stallMillisOnce;
+                h.stallMillisOnce = 0;
+                try {
+                    Thread.sleep(millis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
             }
             if (cut >= 0) {
