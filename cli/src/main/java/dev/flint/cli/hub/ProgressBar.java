@@ -23,6 +23,7 @@ public final class ProgressBar implements DownloadListener {
     private long lastDraw;
     private int lastDecile;
     private long done;
+    private long drawnDone = -1;
     private int drawnWidth;
 
     public ProgressBar(PrintWriter err, boolean terminal, LongSupplier nanoTime) {
@@ -87,10 +88,11 @@ public final class ProgressBar implements DownloadListener {
             err.flush();
         } else {
             int decile = total > 0 ? (int) (done * 10 / total) : 0;
-            if (!force && decile == lastDecile) {
-                return;
+            if ((!force && decile == lastDecile) || done == drawnDone) {
+                return; // nothing new for the log
             }
             lastDecile = decile;
+            drawnDone = done;
             err.println(line(now));
             err.flush();
         }

@@ -52,11 +52,4 @@ class HubFileTest {
         assertEquals(sha, RemoteFile.sha256FromEtag("W/\"" + sha.toUpperCase() + "\"").orElseThrow());
         assertTrue(RemoteFile.sha256FromEtag("\"" + "b".repeat(40) + "\"").isEmpty(), "a git blob id is no sha256");
     }
-
-    @Test
-    void progressLineShowsPercentBytesRateAndEta() {
-        String line = ProgressBar.render("m.gguf", 512L << 20, 1024L << 20, 64 << 20);
-        assertEquals("m.gguf   50% [############............]  512.0 MiB / 1.0 GiB  64.0 MiB/s  ETA 0:08", line);
-        assertEquals("1:02:03", ProgressBar.duration(3723));
-    }
 }
