@@ -49,9 +49,10 @@ public final class HubClient {
             Optional<String> location = h.firstValue("Location");
             if (status >= 300 && status < 400 && location.isPresent()) {
                 URI next = uri.resolve(location.get());
-                // a redirect to another host is the CDN holding an LFS file: its URL is the download URL, and the
-                // X-Linked-* headers of this answer describe the file; a same-host one (renamed repo) is followed
-                if (!sameOrigin(next, uri) || hop >= MAX_REDIRECTS) {
+                // as in huggingface_hub, only a relative redirect (a renamed repo, the resolve cache) is followed;
+                // an absolute one is the CDN holding an LFS file: its URL is the download URL, and the X-Linked-*
+                // headers of this answer describe the file
+                if (URI.create(location.get()).isAbsolute() || hop >= MAX_REDIRECTS) {
                     return describe(file, h, next);
                 }
                 uri = next;

@@ -58,6 +58,15 @@ class DownloaderTest {
     }
 
     @Test
+    void followsTheHubsRelativeRedirectForARenamedRepository() throws Exception {
+        hub.host(REPO, "tiny-q8_0.gguf", content);
+        hub.rename("someone/Old-Name", REPO);
+        HubFile old = HubFile.parse("hf://someone/Old-Name/tiny-q8_0.gguf");
+        downloader(hub.config(), 1).download(old, target(), DownloadListener.NONE);
+        assertArrayEquals(content, Files.readAllBytes(target()));
+    }
+
+    @Test
     void sendsTheTokenToTheHubButNotToTheCdn() throws Exception {
         hub.host(REPO, "tiny-q8_0.gguf", content).gated("hf_secret");
         downloader(hub.config().withToken("hf_secret"), 1).download(FILE, target(), DownloadListener.NONE);

@@ -72,6 +72,7 @@ public final class FakeHub implements AutoCloseable {
     private final HttpServer hub;
     private final HttpServer cdn;
     private final Map<String, Hosted> files = new ConcurrentHashMap<>();
+    private final Map<String, String> renamed = new ConcurrentHashMap<>();
     public final AtomicInteger cdnGets = new AtomicInteger();
     public final List<String> rangesSeen = new CopyOnWriteArrayList<>();
     public final List<String> hubAuthorizations = new CopyOnWriteArrayList<>();
@@ -106,6 +107,11 @@ public final class FakeHub implements AutoCloseable {
         return h;
     }
 
+    /** Answers requests for {@code oldRepoId} with a relative 307 to {@code newRepoId}, as the hub does. */
+    public void rename(String oldRepoId, String newRepoId) {
+        renamed.put(oldRepoId + "/", newRepoId + "/");
+    }
+
     private void hub(HttpExchange ex) throws IOException {
         try (ex) {
             String auth = ex.getRequestHeaders().getFirst("Authorization");
@@ -115,6 +121,13 @@ public final class FakeHub implements AutoCloseable {
             String path = ex.getRequestURI().getPath().substring(1);
             if (sendRepoCommit) {
                 ex.getResponseHeaders().add("X-Repo-Commit", COMMIT);
+            }
+            for (var r : renamed.entrySet()) {
+                if (path.startsWith(r.getKey())) {
+                    ex.getResponseHeaders().add("Location", "/" + r.getValue() + path.substring(r.getKey().length()));
+                    ex.sendResponseHeaders(307, -1);
+                    return;
+                }
             }
             Hosted h = files.get(path);
             if (h == null) {
