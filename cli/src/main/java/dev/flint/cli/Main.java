@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "Real-time code completion with a pure-Java GGUF engine.",
         subcommands = {InfoCommand.class, TokenizeCommand.class, EvalCommand.class, GenerateCommand.class,
                 SynthCommand.class, BenchCommand.class, ServeCommand.class, BenchServerCommand.class,
+                PullCommand.class, ModelsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -1,5 +1,7 @@
 package dev.flint.cli;
 
+import dev.flint.cli.models.ModelCatalog;
+import dev.flint.cli.models.ModelResolver;
 import dev.flint.engine.Engine;
 import dev.flint.engine.EngineOptions;
 import dev.flint.engine.sched.SchedulerOptions;
@@ -16,8 +18,10 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model: native WebSocket protocol at /v1/ws, OpenAI /v1/*, llama.cpp /infill etc.")
 final class ServeCommand extends CliCommand {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF model file")
-    Path model;
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
+            description = "GGUF file, short name or hf://OWNER/REPO/FILE.gguf (default: "
+                    + ModelCatalog.DEFAULT + "; short names and hf:// are pulled into the cache when missing)")
+    String model;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default 127.0.0.1)")
     String host;
@@ -66,6 +70,7 @@ final class ServeCommand extends CliCommand {
     public Integer call() throws Exception {
         ServerConfig config = new ServerConfig(host, port, apiKey, insecure, ServerConfig.DEFAULT_MAX_BODY);
         config.checkExposure(); // before spending seconds on loading
+        Path model = ModelResolver.fromEnvironment(err()).resolve(this.model);
         Engine engine = Engine.load(model, EngineOptions.defaults().withThreads(threads).withContextLength(ctx));
         ModelService service = new ModelService(engine, model,
                 new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse, draftMax, cacheRam));
