@@ -137,26 +137,45 @@ class BenchReplayCommandTest {
         double before = cancellations();
         JsonNode r = replay(concat(RANGE, "--transport", "ws", "-n", "64", "--warmup", "0", "--interval-ms", "1",
                 "--temperature", "0"));
-        assertCancelledWhileTyping(r);
+        assertCancelledWhileTyping(r, 13);
         assertTrue(cancellations() > before, "the server saw the cancel messages");
     }
 
     @Test
-    void typingFasterThanCompletionsCancelsRequestsInFlightOverInfill() throws Exception {
+    void typingFasterThanCompletionsClosesInfillConnectionsAndTheServerStopsThoseRequests() throws Exception {
         double before = cancellations();
-        JsonNode r = replay(concat(RANGE, "--transport", "infill", "-n", "64", "--warmup", "0", "--interval-ms", "1",
-                "--temperature", "0"));
-        assertCancelledWhileTyping(r);
-        assertTrue(cancellations() > before, "the server noticed the closed connections");
+        double requestsBefore = metric("flint_requests_total\\{api=\"llamacpp.infill\"}");
+        // 100 ms apart, so each request reaches the server before the next key closes its connection (a 1 ms
+        // interval closes them before Jetty hands them over); no time budget, so 64 tokens outlast the interval.
+        JsonNode r = replay(concat(RANGE, "--transport", "infill", "-n", "64", "--warmup", "0", "--interval-ms", "100",
+                "--max-keys", "4", "--t-max-predict-ms", "0", "--temperature", "0"));
+        assertCancelledWhileTyping(r, 4);
+        assertEquals(requestsBefore + 4, metric("flint_requests_total\\{api=\"llamacpp.infill\"}"));
+        // The server notices a closed /infill connection when it next writes to it, which may be after the run.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (cancellations() <= before && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(cancellations() > before, "the server stopped work for closed connections");
     }
 
-    private static void assertCancelledWhileTyping(JsonNode r) {
-        assertEquals(13, r.get("requests").asInt());
+    private static void assertCancelledWhileTyping(JsonNode r, int keys) {
+        assertEquals(keys, r.get("requests").asInt());
         assertEquals(0, r.get("failed").asInt(), r.toString());
         assertTrue(r.get("cancelled").asInt() > 0, r.toString());
-        assertEquals(13, r.get("cancelled").asInt() + r.get("completed").asInt());
-        JsonNode last = r.get("per_key").get(12);
+        assertEquals(keys, r.get("cancelled").asInt() + r.get("completed").asInt());
+        JsonNode last = r.get("per_key").get(keys - 1);
         assertEquals("completed", last.get("status").asText(), "nothing cancels the last key's request");
+    }
+
+    @Test
+    void printsATableAndTakesLlamaVimsEndpointForm() {
+        CliRunner r = CliRunner.run("bench", "replay", "--file", source.toString(), "--url",
+                "http://127.0.0.1:" + server.port() + "/infill", "--max-keys", "4", "--warmup", "1", "-n", "4");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("requests 3: 3 completed, 0 cancelled, 0 failed"), r.out());
+        assertTrue(r.out().contains("| time to first token (ms) | 3 |"), r.out());
+        assertTrue(r.out().contains("| prompt tokens reused | 3 |"), r.out());
     }
 
     @Test
@@ -186,9 +205,13 @@ class BenchReplayCommandTest {
         assertTrue(CliRunner.run("bench", "--help").out().contains("replay"));
     }
 
-    private double cancellations() {
-        Matcher m = Pattern.compile("(?m)^flint_cancellations_total(?:\\{[^}]*})? ([0-9.eE+-]+)$")
-                .matcher(service.metrics().scrape());
+    private static double cancellations() {
+        return metric("flint_cancellations_total");
+    }
+
+    /** A Prometheus sample's value (0 when absent); {@code name} is a regex for the name and labels. */
+    private static double metric(String name) {
+        Matcher m = Pattern.compile("(?m)^" + name + " ([0-9.eE+-]+)$").matcher(service.metrics().scrape());
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
