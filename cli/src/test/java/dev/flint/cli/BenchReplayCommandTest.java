@@ -179,6 +179,23 @@ class BenchReplayCommandTest {
     }
 
     @Test
+    void sendsTheApiKeyOnBothTransports() throws Exception {
+        try (FlintServer keyed = new FlintServer(service, new ServerConfig("127.0.0.1", 0, "sesame", false,
+                ServerConfig.DEFAULT_MAX_BODY)).start()) {
+            String url = "http://127.0.0.1:" + keyed.port();
+            for (String transport : new String[] {"infill", "ws"}) {
+                String[] common = {"bench", "replay", "--file", source.toString(), "--url", url, "--transport",
+                        transport, "--max-keys", "2", "--warmup", "1", "-n", "2", "--timeout-s", "20"};
+                CliRunner ok = CliRunner.run(concat(common, "--api-key", "sesame"));
+                assertEquals(0, ok.exitCode(), transport + ": " + ok.err());
+                CliRunner refused = CliRunner.run(common);
+                assertEquals(1, refused.exitCode(), transport);
+                assertTrue(refused.err().contains("401"), transport + ": " + refused.err());
+            }
+        }
+    }
+
+    @Test
     void aRangeOutsideTheFileIsAClearError() {
         CliRunner r = CliRunner.run("bench", "replay", "--file", source.toString(), "--from", "9:5", "--to", "99:1");
         assertEquals(2, r.exitCode());

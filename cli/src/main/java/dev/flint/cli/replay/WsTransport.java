@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -47,7 +48,11 @@ final class WsTransport implements Transport {
         try {
             ws = b.buildAsync(settings.webSocket(), new Listener()).get(settings.timeoutMs(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
-            throw new IOException("cannot open " + settings.webSocket() + ": " + e.getCause().getMessage(), e);
+            String why = e.getCause() instanceof WebSocketHandshakeException h
+                    ? "the server answered HTTP " + h.getResponse().statusCode()
+                    + (h.getResponse().statusCode() == 401 ? " (check --api-key)" : "")
+                    : String.valueOf(e.getCause().getMessage());
+            throw new IOException("cannot open " + settings.webSocket() + ": " + why, e);
         }
         JsonNode h = hello.get(settings.timeoutMs(), TimeUnit.MILLISECONDS);
         if (!h.path("fim").asBoolean(false)) {
