@@ -26,9 +26,11 @@ import java.util.SplittableRandom;
  * a warm-up run. Also reports memory-bandwidth utilisation of generation: weight bytes read per token × tok/s ÷ the
  * read bandwidth measured on this machine with the same threads.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure prompt and generation speed.")
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure prompt and generation speed.",
+        subcommands = BenchReplayCommand.class)
 final class BenchCommand extends CliCommand {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF model file")
+    // Not required=true: picocli would then demand it for `bench replay` too; call() checks it instead.
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "GGUF model file (required)")
     Path model;
 
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", description = "prompt tokens (default 512; 0 = skip)")
@@ -51,6 +53,10 @@ final class BenchCommand extends CliCommand {
 
     @Override
     public Integer call() throws Exception {
+        if (model == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "Missing required option: '--model=MODEL'");
+        }
         EngineOptions opts = new EngineOptions(threads, Math.max(prompt, gen) + 1, batch, false);
         try (Engine engine = Engine.load(model, opts)) {
             Transformer tf = engine.model().transformer();
