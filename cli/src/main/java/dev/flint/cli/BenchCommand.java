@@ -27,7 +27,7 @@ import java.util.SplittableRandom;
  * read bandwidth measured on this machine with the same threads.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure prompt and generation speed.",
-        subcommands = BenchReplayCommand.class)
+        subcommands = {BenchReplayCommand.class, SpecBenchCommand.class})
 final class BenchCommand extends CliCommand {
     // Not required=true: picocli would then demand it for `bench replay` too; call() checks it instead.
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "GGUF model file (required)")

@@ -64,6 +64,21 @@ class CommandsTest {
     }
 
     @Test
+    void benchSpecComparesSpeculativeAndPlainGreedyDecoding() throws Exception {
+        String text = "Lily and Tom went to the park. They played on the swings. Lily and Tom went to the park. They";
+        CliRunner r = CliRunner.run("bench", "spec", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
+                "-p", text, "-n", "24", "-r", "1", "-t", "1", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertTrue(j.get("same_output").asBoolean());
+        assertEquals(24, j.get("generated_tokens").asInt());
+        assertTrue(j.get("drafted").asInt() > 0, "the repeated sentence gives the drafter something: " + j);
+        assertTrue(j.get("accepted").asInt() <= j.get("drafted").asInt());
+        assertTrue(j.get("plain_tok_s").asDouble() > 0 && j.get("spec_tok_s").asDouble() > 0);
+        assertTrue(j.get("step_ms_9_tokens").asDouble() > 0);
+    }
+
+    @Test
     void evalAcceptsTokenIds() throws Exception {
         CliRunner r = CliRunner.run("eval", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
                 "--tokens", "1,403,407,261,378", "--top", "3");
