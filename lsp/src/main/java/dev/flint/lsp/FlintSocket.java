@@ -34,6 +34,8 @@ final class FlintSocket implements AutoCloseable {
 
     /** The server refused a request ({@code error} message). */
     static final class ServerError extends RuntimeException {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
         final int status;
 
         ServerError(int status, String message) {

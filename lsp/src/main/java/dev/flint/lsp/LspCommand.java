@@ -6,7 +6,9 @@ import org.eclipse.lsp4j.services.LanguageClient;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -15,6 +17,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
@@ -30,6 +34,9 @@ import java.util.concurrent.Future;
                 "Answers textDocument/completion (one item: the model's text at the cursor) and "
                         + "textDocument/inlineCompletion (LSP 3.18 ghost text). Logs go to stderr."})
 public final class LspCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
@@ -84,14 +91,17 @@ public final class LspCommand implements Callable<Integer> {
         LspOptions options = LspOptions.defaults().withDebounceMs(debounceMs).withMaxTokens(maxTokens)
                 .withTMaxPredictMs(tMaxPredictMs).withTrace(trace);
         if (apiKey != null && target.server == null) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--api-key goes with --server");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--api-key goes with --server, not -m");
         }
-        // stdout is the LSP channel: anything else printed there (a library's banner) would corrupt it
-        OutputStream lspOut = new FileOutputStream(FileDescriptor.out);
-        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
+        if (target.model != null && !Files.isRegularFile(target.model)) {
+            throw new NoSuchFileException(target.model.toString());
+        }
         FlintLanguageServer server = target.server != null
                 ? FlintLanguageServer.remote(target.server, apiKey, options)
                 : FlintLanguageServer.inProcess(target.model, threads, ctx, parallel, options);
+        // stdout is the LSP channel: anything else printed there (a library's banner) would corrupt it
+        OutputStream lspOut = new FileOutputStream(FileDescriptor.out);
+        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
         return serve(server, new FileInputStream(FileDescriptor.in), lspOut);
     }
 
