@@ -41,18 +41,19 @@ interface Backend extends AutoCloseable {
      * ({@code /v1/ws} added when it has no path).
      */
     static URI webSocketUri(String url) {
+        IllegalArgumentException bad = new IllegalArgumentException(
+                "--server: expected http://HOST:PORT (or ws://...), got " + url);
         URI u;
         try {
             u = new URI(url.strip());
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("--server: not a URL: " + url);
+            throw bad;
         }
         String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase();
         String ws = switch (scheme) {
             case "http", "ws" -> "ws";
             case "https", "wss" -> "wss";
-            default -> throw new IllegalArgumentException("--server: expected http://HOST:PORT (or ws://...), got "
-                    + url);
+            default -> throw bad;
         };
         if (u.getHost() == null) {
             throw new IllegalArgumentException("--server: no host in " + url);
