@@ -38,8 +38,8 @@ final class Bridge implements AutoCloseable {
     }
 
     synchronized void open(String uri, String text, int version) {
+        FlintSocket s = socketIfReady(); // first: a new connection reopens the documents as they were before this
         docs.open(uri, text, version);
-        FlintSocket s = socketIfReady();
         if (s != null) {
             s.send(openMessage(docs.get(uri)));
         }
@@ -52,6 +52,7 @@ final class Bridge implements AutoCloseable {
             Log.warn("didChange for a document that is not open: " + uri);
             return;
         }
+        FlintSocket s = socketIfReady(); // first: a new connection sends the text before these changes
         ArrayNode deltas = FlintSocket.JSON.createArrayNode();
         boolean whole = false;
         for (TextDocumentContentChangeEvent c : changes) {
@@ -68,7 +69,6 @@ final class Bridge implements AutoCloseable {
             deltas.addObject().put("start", start).put("end", end).put("text", c.getText());
         }
         d.version = version;
-        FlintSocket s = socketIfReady();
         if (s == null) {
             return; // the whole document goes with the next connection
         }
@@ -85,8 +85,8 @@ final class Bridge implements AutoCloseable {
         if (docs.get(uri) == null) {
             return;
         }
-        docs.close(uri);
         FlintSocket s = socketIfReady();
+        docs.close(uri);
         if (s != null) {
             s.send(FlintSocket.JSON.createObjectNode().put("type", "close").put("doc", uri));
         }

@@ -94,6 +94,9 @@ final class Completer implements AutoCloseable {
                     done.whenComplete((m, e) -> {
                         if (e != null) {
                             result.completeExceptionally(e);
+                        } else if (m.has("error")) {
+                            result.completeExceptionally(new IOException("the engine failed: "
+                                    + m.get("error").asText()));
                         } else {
                             result.complete(m.path("text").asText(""));
                         }

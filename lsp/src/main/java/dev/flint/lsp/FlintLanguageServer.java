@@ -34,10 +34,13 @@ import org.eclipse.lsp4j.services.LanguageServer;
 import org.eclipse.lsp4j.services.TextDocumentService;
 import org.eclipse.lsp4j.services.WorkspaceService;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -55,13 +58,14 @@ public final class FlintLanguageServer implements LanguageServer, AutoCloseable 
     private final TextDocumentService documents = new Documents();
     private final WorkspaceService workspace = new Workspace();
     private volatile boolean shutdown;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     FlintLanguageServer(Backend backend, LspOptions options) {
         this(backend, options, options.trace() ? Log::info : m -> { });
     }
 
     /** With {@code trace} told every protocol message, prefixed {@code "-> "} (sent) or {@code "<- "}. */
-    FlintLanguageServer(Backend backend, LspOptions options, java.util.function.Consumer<String> trace) {
+    FlintLanguageServer(Backend backend, LspOptions options, Consumer<String> trace) {
         this.bridge = new Bridge(backend, options, trace);
         this.completer = new Completer(bridge, backend, options);
     }
@@ -72,7 +76,7 @@ public final class FlintLanguageServer implements LanguageServer, AutoCloseable 
     }
 
     /** A bridge to a Flint server this process starts on a loopback port over {@code model}. */
-    public static FlintLanguageServer inProcess(java.nio.file.Path model, int threads, int ctx, int slots,
+    public static FlintLanguageServer inProcess(Path model, int threads, int ctx, int slots,
                                                 LspOptions options) {
         return new FlintLanguageServer(new InProcessBackend(model, threads, ctx, slots), options);
     }
@@ -122,8 +126,10 @@ public final class FlintLanguageServer implements LanguageServer, AutoCloseable 
 
     @Override
     public void close() {
-        completer.close();
-        bridge.close();
+        if (closed.compareAndSet(false, true)) {
+            completer.close();
+            bridge.close();
+        }
     }
 
     /** {@code textDocument/*}: document sync and the two completion requests. */
@@ -222,7 +228,7 @@ public final class FlintLanguageServer implements LanguageServer, AutoCloseable 
         }
         String message = cause instanceof FlintSocket.ServerError se
                 ? "Flint refused the completion (" + se.status + "): " + se.getMessage()
-                : FlintSocket.rootMessage(cause);
+                : cause.getMessage() != null ? cause.getMessage() : FlintSocket.rootMessage(cause);
         return new ResponseErrorException(new ResponseError(ResponseErrorCode.InternalError, message, null));
     }
 

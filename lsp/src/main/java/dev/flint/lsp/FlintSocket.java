@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
+import java.io.Serial;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +37,7 @@ final class FlintSocket implements AutoCloseable {
 
     /** The server refused a request ({@code error} message). */
     static final class ServerError extends RuntimeException {
-        @java.io.Serial
+        @Serial
         private static final long serialVersionUID = 1L;
         final int status;
 
@@ -49,6 +52,7 @@ final class FlintSocket implements AutoCloseable {
     private final CompletableFuture<Hello> hello = new CompletableFuture<>();
     private final AtomicLong ids = new AtomicLong();
     private final StringBuilder partial = new StringBuilder();
+    private final HttpClient http;
     private final WebSocket ws;
     /** The last send; the JDK's WebSocket allows one outstanding send, so each waits for the one before. */
     private CompletableFuture<?> sendChain = CompletableFuture.completedFuture(null);
@@ -58,18 +62,25 @@ final class FlintSocket implements AutoCloseable {
 
     private FlintSocket(URI uri, String apiKey, Consumer<String> trace) throws IOException {
         this.trace = trace;
-        WebSocket.Builder b = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build().newWebSocketBuilder()
-                .connectTimeout(CONNECT_TIMEOUT);
+        http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT);
         if (apiKey != null) {
             b.header("Authorization", "Bearer " + apiKey);
         }
         try {
             ws = b.buildAsync(uri, new Listener()).get(CONNECT_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new IOException("cannot connect to Flint at " + uri + ": " + rootMessage(e), e);
+            http.shutdownNow();
+            String why = e.getCause() instanceof WebSocketHandshakeException h
+                    ? "the server answered HTTP " + h.getResponse().statusCode()
+                    + (h.getResponse().statusCode() == 401 ? " (wrong or missing --api-key)" : "")
+                    : refused(e) ? "connection refused (is a Flint server running there?)" : rootMessage(e);
+            throw new IOException("cannot connect to Flint at " + uri + ": " + why, e);
         } catch (TimeoutException e) {
+            http.shutdownNow();
             throw new IOException("cannot connect to Flint at " + uri + ": timed out", e);
         } catch (InterruptedException e) {
+            http.shutdownNow();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while connecting to " + uri, e);
         }
@@ -143,6 +154,7 @@ final class FlintSocket implements AutoCloseable {
 
     private void lost(String why) {
         closed = true;
+        http.shutdown(); // its selector thread ends once the socket is gone
         hello.completeExceptionally(new IOException(why));
         IOException e = new IOException("connection to Flint lost: " + why);
         pending.values().forEach(f -> f.completeExceptionally(e));
@@ -208,6 +220,15 @@ final class FlintSocket implements AutoCloseable {
         public void onError(WebSocket webSocket, Throwable error) {
             lost(rootMessage(error));
         }
+    }
+
+    private static boolean refused(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ConnectException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String rootMessage(Throwable e) {

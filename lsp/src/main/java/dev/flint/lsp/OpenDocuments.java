@@ -100,16 +100,17 @@ final class OpenDocuments {
     }
 
     /**
-     * Context from the other open documents, most recently used first, like llama.vim's ring buffer: up to
-     * {@code maxChunks} chunks of {@code lines} lines around where each was last edited, each at most
-     * {@code maxChars} characters.
+     * Context from the other open documents, like llama.vim's ring buffer: chunks of {@code lines} lines around
+     * where each was last edited (each at most {@code maxChars} characters) from the {@code maxChunks} most recently
+     * used, the most recent last (nearest the cursor's own text in the prompt). They do not change while the user
+     * types in the current document, so the server's prompt cache keeps them.
      */
     List<Chunk> extra(String exceptUri, int maxChunks, int lines, int maxChars) {
         List<Doc> others = new ArrayList<>(docs.values());
         others.removeIf(d -> d.uri.equals(exceptUri) || d.text.isEmpty());
         others.sort(Comparator.comparingLong((Doc d) -> d.touched).reversed());
         List<Chunk> chunks = new ArrayList<>();
-        for (Doc d : others.subList(0, Math.min(maxChunks, others.size()))) {
+        for (Doc d : others.subList(0, Math.min(maxChunks, others.size())).reversed()) {
             int first = Math.max(0, d.lastLine - lines / 2);
             int start = offset(d.text, first, 0);
             int end = offset(d.text, first + lines, 0);

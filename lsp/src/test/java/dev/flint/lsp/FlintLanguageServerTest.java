@@ -15,9 +15,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.net.ServerSocket;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -138,6 +140,37 @@ class FlintLanguageServerTest {
             String olderId = lsp.sent("{\"type\":\"complete\"").getFirst().replaceAll(".*\"id\":\"([^\"]+)\".*", "$1");
             assertTrue(cancel.contains("\"id\":\"" + olderId + "\""), cancel);
             assertFalse(newer.get(60, TimeUnit.SECONDS).getLeft().isEmpty());
+        }
+    }
+
+    @Test
+    void unreachableServerIsAnErrorThatSaysWhere() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        try (LspSession lsp = new LspSession("http://127.0.0.1:" + port, OPTIONS)) {
+            lsp.open(URI, TEXT);
+            var e = assertThrows(ExecutionException.class, () -> completion(lsp, 5, 4).get(30, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("cannot connect to Flint at ws://127.0.0.1:" + port
+                    + "/v1/ws: connection refused"), e.getCause().getMessage());
+        }
+    }
+
+    @Test
+    void apiKeyGoesAsABearerTokenAndAWrongOneIsNamed() throws Exception {
+        try (TestServer keyed = new TestServer(TestServer.model("tiny-qwen2-F16.gguf"), 1, 512, 4, "s3cret")) {
+            try (LspSession lsp = new LspSession(keyed.base(), "wrong", OPTIONS)) {
+                lsp.open(URI, TEXT);
+                var e = assertThrows(ExecutionException.class,
+                        () -> completion(lsp, 5, 4).get(30, TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().contains("HTTP 401 (wrong or missing --api-key)"),
+                        e.getCause().getMessage());
+            }
+            try (LspSession lsp = new LspSession(keyed.base(), "s3cret", OPTIONS)) {
+                lsp.open(URI, TEXT);
+                assertEquals(1, completion(lsp, 5, 4).get(60, TimeUnit.SECONDS).getRight().getItems().size());
+            }
         }
     }
 

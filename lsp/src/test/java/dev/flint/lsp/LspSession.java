@@ -38,9 +38,13 @@ final class LspSession implements AutoCloseable {
     private final CompletableFuture<Integer> serving;
 
     LspSession(String serverUrl, LspOptions options) throws Exception {
+        this(serverUrl, null, options);
+    }
+
+    LspSession(String serverUrl, String apiKey, LspOptions options) throws Exception {
         Pipe toServer = Pipe.open();
         Pipe toClient = Pipe.open();
-        FlintLanguageServer server = new FlintLanguageServer(Backend.remote(serverUrl, null), options, trace::add);
+        FlintLanguageServer server = new FlintLanguageServer(Backend.remote(serverUrl, apiKey), options, trace::add);
         serving = CompletableFuture.supplyAsync(() -> {
             try {
                 return LspCommand.serve(server, Channels.newInputStream(toServer.source()),

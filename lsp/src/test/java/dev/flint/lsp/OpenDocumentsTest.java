@@ -44,10 +44,10 @@ class OpenDocumentsTest {
         docs.replace(a, at, at, "edited ", 2);
 
         List<OpenDocuments.Chunk> extra = docs.extra("file:///c.py", 8, 10, 4096);
-        assertEquals(List.of("/a.py", "/b.py"), extra.stream().map(OpenDocuments.Chunk::filename).toList());
-        assertTrue(extra.getFirst().text().startsWith("line 95\n"), extra.getFirst().text());
-        assertEquals(10, extra.getFirst().text().lines().count());
-        assertTrue(extra.getFirst().text().contains("edited line 100"));
+        assertEquals(List.of("/b.py", "/a.py"), extra.stream().map(OpenDocuments.Chunk::filename).toList());
+        assertTrue(extra.getLast().text().startsWith("line 95\n"), extra.getLast().text());
+        assertEquals(10, extra.getLast().text().lines().count());
+        assertTrue(extra.getLast().text().contains("edited line 100"));
         assertEquals(1, docs.extra("file:///c.py", 1, 10, 4096).size(), "at most maxChunks");
         assertEquals(12, docs.extra("file:///c.py", 1, 10, 12).getFirst().text().length(), "at most maxChars");
     }
