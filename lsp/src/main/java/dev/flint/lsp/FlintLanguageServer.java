@@ -81,6 +81,10 @@ public final class FlintLanguageServer implements LanguageServer, AutoCloseable 
         return new FlintLanguageServer(new InProcessBackend(model, threads, ctx, slots), options);
     }
 
+    Bridge bridge() {
+        return bridge;
+    }
+
     /** Completes with the exit code when the client sends {@code exit} (0 after {@code shutdown}, 1 otherwise). */
     public CompletableFuture<Integer> exited() {
         return exited;

@@ -28,7 +28,7 @@ import java.util.concurrent.Future;
  * running one ({@code --server URL}) or one it starts over a model ({@code -m MODEL}). Registered as a subcommand
  * of the {@code flint} CLI; {@link #main} runs it alone (tests, or a classpath without the CLI).
  */
-@Command(name = "lsp", mixinStandardHelpOptions = true,
+@Command(name = "lsp",
         description = {"Language server (LSP over stdio): completions from a running Flint server or an in-process "
                 + "model, for editors with LSP clients (Neovim, Helix, VS Code, Emacs, ...).",
                 "Answers textDocument/completion (one item: the model's text at the cursor) and "
@@ -82,6 +82,9 @@ public final class LspCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "log every Flint protocol message to stderr")
     boolean trace;
 
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+    boolean help;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LspCommand()).execute(args));
     }
@@ -96,12 +99,15 @@ public final class LspCommand implements Callable<Integer> {
         if (target.model != null && !Files.isRegularFile(target.model)) {
             throw new NoSuchFileException(target.model.toString());
         }
-        FlintLanguageServer server = target.server != null
-                ? FlintLanguageServer.remote(target.server, apiKey, options)
-                : FlintLanguageServer.inProcess(target.model, threads, ctx, parallel, options);
+        if (target.server != null) {
+            Backend.webSocketUri(target.server); // a bad URL fails here, while stdout is still the terminal's
+        }
         // stdout is the LSP channel: anything else printed there (a library's banner) would corrupt it
         OutputStream lspOut = new FileOutputStream(FileDescriptor.out);
         System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
+        FlintLanguageServer server = target.server != null
+                ? FlintLanguageServer.remote(target.server, apiKey, options)
+                : FlintLanguageServer.inProcess(target.model, threads, ctx, parallel, options);
         return serve(server, new FileInputStream(FileDescriptor.in), lspOut);
     }
 

@@ -144,6 +144,21 @@ class FlintLanguageServerTest {
     }
 
     @Test
+    void aDroppedConnectionIsReopenedWithTheDocumentsAsTheEditorHasThem() throws Exception {
+        try (LspSession lsp = new LspSession(ts.base(), OPTIONS)) {
+            lsp.open(URI, TEXT);
+            lsp.server.bridge().socket().close(); // as when the server restarts or a proxy drops the socket
+            lsp.edit(URI, 2, 5, 4, 5, 4, "result = a");
+            String edited = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    result = a\n";
+            String[] parts = DirectFim.split(edited, 5, 14);
+            assertEquals(DirectFim.complete(ts.base(), parts[0], parts[1], OPTIONS, 4),
+                    completion(lsp, 5, 14).get(60, TimeUnit.SECONDS).getRight().getItems().getFirst().getInsertText());
+            assertEquals(2, lsp.received("{\"type\":\"hello\"").size(), lsp.trace.toString());
+            assertEquals(2, lsp.sent("{\"type\":\"open\"").size(), "the document was reopened whole");
+        }
+    }
+
+    @Test
     void unreachableServerIsAnErrorThatSaysWhere() throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {

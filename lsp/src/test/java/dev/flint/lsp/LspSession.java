@@ -35,6 +35,7 @@ import java.util.concurrent.TimeoutException;
 final class LspSession implements AutoCloseable {
     final List<String> trace = new CopyOnWriteArrayList<>();
     final LanguageServer remote;
+    final FlintLanguageServer server;
     private final CompletableFuture<Integer> serving;
 
     LspSession(String serverUrl, LspOptions options) throws Exception {
@@ -44,7 +45,7 @@ final class LspSession implements AutoCloseable {
     LspSession(String serverUrl, String apiKey, LspOptions options) throws Exception {
         Pipe toServer = Pipe.open();
         Pipe toClient = Pipe.open();
-        FlintLanguageServer server = new FlintLanguageServer(Backend.remote(serverUrl, apiKey), options, trace::add);
+        server = new FlintLanguageServer(Backend.remote(serverUrl, apiKey), options, trace::add);
         serving = CompletableFuture.supplyAsync(() -> {
             try {
                 return LspCommand.serve(server, Channels.newInputStream(toServer.source()),
