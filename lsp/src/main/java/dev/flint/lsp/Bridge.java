@@ -19,9 +19,10 @@ import java.util.function.Function;
 final class Bridge implements AutoCloseable {
     /** After a failed connection, document edits wait this long before trying again (completions always try). */
     private static final long RETRY_MS = 2000;
+    private static final long RESYNC_MS = 10_000;
 
-    /** A {@code complete} message for a document version; {@code line} and {@code offset} are the cursor's. */
-    record Request(String uri, int version, int line, int offset, ObjectNode message) {
+    /** A {@code complete} message (without its id) for one version of a document. */
+    record Request(String uri, int version, ObjectNode message) {
     }
 
     private final Backend backend;
@@ -30,6 +31,7 @@ final class Bridge implements AutoCloseable {
     private final OpenDocuments docs = new OpenDocuments();
     private FlintSocket socket;
     private long retryAt;
+    private long lastResync;
 
     Bridge(Backend backend, LspOptions options, Consumer<String> trace) {
         this.backend = backend;
@@ -119,7 +121,7 @@ final class Bridge implements AutoCloseable {
             extra.forEach(c -> ex.addObject().put("filename", c.filename()).put("text", c.text()));
         }
         docs.touch(d, p.getLine());
-        return new Request(uri, d.version, p.getLine(), offset, m);
+        return new Request(uri, d.version, m);
     }
 
     /**
@@ -156,9 +158,14 @@ final class Bridge implements AutoCloseable {
         return s;
     }
 
-    /** The server refused an edit (the copies diverged): send every document whole again. */
+    /**
+     * The server refused an edit (the copies diverged): send every document whole again. At most every
+     * {@code RESYNC_MS}, so a document the server will never take (too large) cannot start a loop.
+     */
     private synchronized void resync(FlintSocket s) {
-        if (s == socket && s.isOpen()) {
+        long now = System.currentTimeMillis();
+        if (s == socket && s.isOpen() && now - lastResync >= RESYNC_MS) {
+            lastResync = now;
             Log.warn("resending the open documents whole");
             docs.all().forEach(d -> s.send(openMessage(d)));
         }

@@ -122,7 +122,12 @@ final class FlintSocket implements AutoCloseable {
     /** Sends {@code complete}; the future resolves with the {@code done} message. {@code msg} must carry an id. */
     CompletableFuture<JsonNode> complete(ObjectNode msg) {
         CompletableFuture<JsonNode> f = new CompletableFuture<>();
-        pending.put(msg.get("id").asText(), f);
+        String id = msg.get("id").asText();
+        pending.put(id, f);
+        if (closed && pending.remove(id, f)) { // lost() may have run before the put: nobody else will end f
+            f.completeExceptionally(new IOException("connection to Flint lost"));
+            return f;
+        }
         send(msg);
         return f;
     }
