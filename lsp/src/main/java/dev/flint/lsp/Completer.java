@@ -7,9 +7,8 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,7 +21,7 @@ final class Completer implements AutoCloseable {
     private final Bridge bridge;
     private final Backend backend;
     private final LspOptions options;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
             Thread.ofPlatform().name("flint-lsp-debounce").daemon().factory());
     private final Map<String, Pending> latest = new ConcurrentHashMap<>();
 
@@ -30,6 +29,7 @@ final class Completer implements AutoCloseable {
         this.bridge = bridge;
         this.backend = backend;
         this.options = options;
+        timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
     /**
@@ -59,7 +59,9 @@ final class Completer implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        // not shutdownNow: its interrupt could land in the middle of a response being written (lsp4j writes on the
+        // thread that completes a request), and an interrupted write closes an interruptible channel for good
+        timer.shutdown();
     }
 
     /** One request: waiting out the debounce, then sent, then done; or aborted at any point. */

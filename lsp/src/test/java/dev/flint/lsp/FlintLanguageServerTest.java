@@ -147,6 +147,7 @@ class FlintLanguageServerTest {
     void aDroppedConnectionIsReopenedWithTheDocumentsAsTheEditorHasThem() throws Exception {
         try (LspSession lsp = new LspSession(ts.base(), OPTIONS)) {
             lsp.open(URI, TEXT);
+            awaitTrace(lsp, "-> {\"type\":\"open\""); // didOpen is a notification: wait until it went through
             lsp.server.bridge().socket().close(); // as when the server restarts or a proxy drops the socket
             lsp.edit(URI, 2, 5, 4, 5, 4, "result = a");
             String edited = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    result = a\n";
