@@ -86,7 +86,8 @@ class FlintLanguageServerTest {
 
     @Test
     void requestSupersededWithinTheDebounceNeverReachesTheServer() throws Exception {
-        try (LspSession lsp = new LspSession(ts.base(), OPTIONS.withDebounceMs(300))) {
+        // a window wide enough that the second request surely arrives within it, even on a loaded machine
+        try (LspSession lsp = new LspSession(ts.base(), OPTIONS.withDebounceMs(1000))) {
             lsp.open(URI, TEXT);
             var older = inline(lsp, 1, 4);
             var newer = inline(lsp, 5, 4);
@@ -101,12 +102,12 @@ class FlintLanguageServerTest {
 
     @Test
     void cancelRequestWhileDebouncingSendsNothing() throws Exception {
-        try (LspSession lsp = new LspSession(ts.base(), OPTIONS.withDebounceMs(400))) {
+        try (LspSession lsp = new LspSession(ts.base(), OPTIONS.withDebounceMs(1000))) {
             lsp.open(URI, TEXT);
             var request = completion(lsp, 5, 4);
             request.cancel(true); // lsp4j sends $/cancelRequest
             assertThrows(CancellationException.class, () -> request.get(10, TimeUnit.SECONDS));
-            Thread.sleep(800);
+            Thread.sleep(1500); // past the debounce: had the cancel not stopped it, it would have been sent
             assertTrue(lsp.sent("{\"type\":\"complete\"").isEmpty(), lsp.trace.toString());
             // and the bridge still answers the next one
             assertFalse(completion(lsp, 5, 4).get(60, TimeUnit.SECONDS).getRight().getItems().isEmpty());
