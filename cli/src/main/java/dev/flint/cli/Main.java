@@ -1,5 +1,6 @@
 package dev.flint.cli;
 
+import dev.flint.lsp.LspCommand;
 import picocli.CommandLine;
 
 import java.io.OutputStreamWriter;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
         description = "Real-time code completion with a pure-Java GGUF engine.",
         subcommands = {InfoCommand.class, TokenizeCommand.class, EvalCommand.class, GenerateCommand.class,
                 SynthCommand.class, BenchCommand.class, ServeCommand.class, BenchServerCommand.class,
-                PullCommand.class, ModelsCommand.class,
+                PullCommand.class, ModelsCommand.class, LspCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
