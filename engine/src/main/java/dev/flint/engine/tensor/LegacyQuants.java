@@ -30,15 +30,22 @@ final class LegacyQuants {
 
         @Override
         protected float fusedDot(int row, Activations x, float[] lanes) {
+            return fusedDot(row, x, 0, lanes);
+        }
+
+        /** Token {@code t} of a small batch: right after token t - 1 the row is still in the cache. */
+        @Override
+        protected float fusedDot(int row, Activations x, int t, float[] lanes) {
             long base = row * rowBytes;
             float[] xdq = x.dequantized(); // q * d of the activations, computed once per token, not once per row
+            int xo = t * cols;
             FloatVector acc = FloatVector.zero(Kernels.F);
             for (int b = 0; b < cols / 32; b++) {
                 long p = base + b * 34L;
                 FloatVector sv = FloatVector.broadcast(Kernels.F, Kernels.f16(data, p));
                 for (int i = 0; i < 32; i += L) {
                     acc = Kernels.toFloat(Kernels.bytes(data, p + 2 + i)).mul(sv)
-                            .fma(FloatVector.fromArray(Kernels.F, xdq, 32 * b + i), acc);
+                            .fma(FloatVector.fromArray(Kernels.F, xdq, xo + 32 * b + i), acc);
                 }
             }
             return Kernels.sumLanes(acc, lanes);

@@ -63,10 +63,27 @@ abstract class QuantizedMatrix extends WeightMatrix {
         return Float.NaN;
     }
 
+    /**
+     * {@link #fusedDot} for token {@code t} of a batch, where a type has it (NaN otherwise): batches of two or three
+     * tokens (a keystroke's new tokens) read each row once from memory and then from the cache, instead of decoding
+     * it to an array first. Same operations as the batch kernels.
+     */
+    protected float fusedDot(int row, Activations x, int t, float[] lanes) {
+        return Float.NaN;
+    }
+
     @Override
     public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         int n = x.tokens();
         float[][] b = decoded.get();
+        if (n > 1 && n < 4 && !Float.isNaN(fusedDot(rowFrom, x, 0, b[3]))) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                for (int t = 0; t < n; t++) {
+                    out[t * outStride + r] = fusedDot(r, x, t, b[3]);
+                }
+            }
+            return;
+        }
         if (n == 1) {
             float first = fusedDot(rowFrom, x, b[3]);
             if (!Float.isNaN(first)) {

@@ -45,6 +45,16 @@ class KernelConsistencyTest {
                 assertEquals(ref, batch[t * rows + rr], tol, type + " batch row " + rr + " token " + t);
             }
         }
+        // batches of two and three tokens (a keystroke's) take other kernels than larger ones: same results
+        for (int n = 2; n <= 3; n++) {
+            Activations small = new Activations(w.activationFormat(), n, cols);
+            small.set(in, cols, n);
+            float[] got = new float[n * rows];
+            w.matmul(small, got, rows, 0, rows);
+            for (int i = 0; i < n * rows; i++) {
+                assertEquals(batch[i], got[i], 0f, type + " batch of " + n + " at " + i);
+            }
+        }
         // a single token takes the fused kernels where a type has them: bit-identical to the decoded path
         Activations one = new Activations(w.activationFormat(), 1, cols);
         one.set(in, cols, 1);
