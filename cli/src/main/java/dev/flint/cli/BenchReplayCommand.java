@@ -59,7 +59,7 @@ final class BenchReplayCommand extends CliCommand {
             + "(0 = all; default 0)")
     int maxKeys;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "first keys sent but not counted (default 3)")
+    @Option(names = "--warmup", defaultValue = "3", description = "first keys sent, each awaited (not paced) so timing starts from a warm cache, and not counted (default 3)")
     int warmup;
 
     @Option(names = "--n-prefix", defaultValue = "256", description = "lines before the cursor line (llama.vim: 256)")
@@ -108,7 +108,7 @@ final class BenchReplayCommand extends CliCommand {
         }
         List<Attempt> attempts;
         try (var t = Transports.create(transport.name(), settings, file)) {
-            attempts = Replay.run(t, trace, intervalMs, settings.timeoutMs());
+            attempts = Replay.run(t, trace, intervalMs, settings.timeoutMs(), warmup);
         }
         Map<String, Object> setup = new LinkedHashMap<>();
         setup.put("transport", transport.name());

@@ -5,6 +5,8 @@ import dev.flint.server.http.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -165,6 +167,38 @@ class BadInputTest {
     }
 
     @Test
+    void aStreamedRequestWaitingForASlotIsCancelledWhenItsClientHangsUpBeforeItsFirstToken() throws Exception {
+        // an editor typing: the previous keystroke's streamed request is abandoned before it produced anything
+        var sched = ts.service.scheduler();
+        awaitTrue(() -> sched.busySlots() == 0);
+        try (java.net.Socket running = rawPost("/completion",
+                "{\"prompt\":\"Once\",\"n_predict\":1500,\"ignore_eos\":true}")) {
+            long before = sched.decodeSteps();
+            awaitTrue(() -> sched.decodeSteps() > before + 5); // the only slot is busy
+            try (java.net.Socket waiting = rawPost("/completion",
+                    "{\"prompt\":\"Twice\",\"n_predict\":1500,\"stream\":true}")) {
+                awaitTrue(() -> sched.queueDepth() == 1);
+            }
+            awaitTrue(() -> sched.queueDepth() == 0); // dropped from the queue, nothing was written to it
+            long steps = sched.decodeSteps() - before;
+            assertTrue(steps < 1400, "dropped while the first request still ran, not after it: " + steps + " steps");
+        }
+        awaitTrue(() -> sched.busySlots() == 0);
+    }
+
+    private java.net.Socket rawPost(String path, String body) throws Exception {
+        java.net.URI u = ts.uri(path);
+        java.net.Socket sock = new java.net.Socket(u.getHost(), u.getPort());
+        byte[] b = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        sock.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: " + u.getHost()
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        sock.getOutputStream().write(b);
+        sock.getOutputStream().flush();
+        return sock;
+    }
+
+    @Test
     void aNonStreamedOpenAiRequestIsCancelledWhenItsClientHangsUp() throws Exception {
         var sched = ts.service.scheduler();
         awaitTrue(() -> sched.busySlots() == 0);
@@ -179,7 +213,8 @@ class BadInputTest {
         client.shutdownNow(); // the JDK client closes its connections
         awaitTrue(() -> sched.busySlots() == 0);
         assertTrue(sched.decodeSteps() - before < 1499, "stopped after " + (sched.decodeSteps() - before));
-        assertTrue(pending.isCompletedExceptionally(), "the client saw its connection go");
+        assertThrows(java.util.concurrent.ExecutionException.class, () -> pending.get(10, TimeUnit.SECONDS),
+                "the client saw its connection go");
     }
 
     static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {

@@ -8,11 +8,19 @@ import java.util.concurrent.locks.LockSupport;
  * Types a trace against a transport. {@code intervalMs} 0: each key waits for the previous completion (latency
  * without contention). {@code intervalMs} > 0: a key every {@code intervalMs} on a fixed schedule, and a request
  * still running when the next key comes is cancelled, as editors do; the last key's request runs to the end.
+ * The first {@code warmup} keys always wait for their completion, so the timed keys start from a warm cache (an
+ * editor warms it when the file is opened, as llama.vim does with its {@code n_predict: 0} requests); the
+ * schedule starts after them.
  */
 public final class Replay {
     private Replay() {}
 
     public static List<Attempt> run(Transport transport, Trace trace, int intervalMs, int timeoutMs)
+            throws Exception {
+        return run(transport, trace, intervalMs, timeoutMs, 0);
+    }
+
+    public static List<Attempt> run(Transport transport, Trace trace, int intervalMs, int timeoutMs, int warmup)
             throws Exception {
         StringBuilder doc = new StringBuilder(trace.initialDoc());
         int cursor = trace.start();
@@ -21,8 +29,12 @@ public final class Replay {
         Attempt inflight = null;
         long t0 = System.nanoTime();
         for (int i = 0; i < trace.keys().size(); i++) {
-            if (intervalMs > 0) {
-                long due = t0 + i * intervalMs * 1_000_000L;
+            boolean paced = intervalMs > 0 && i >= warmup;
+            if (i == warmup) {
+                t0 = System.nanoTime();
+            }
+            if (paced) {
+                long due = t0 + (i - warmup) * intervalMs * 1_000_000L;
                 for (long now; (now = System.nanoTime()) < due; ) {
                     LockSupport.parkNanos(due - now);
                 }
@@ -35,7 +47,7 @@ public final class Replay {
             Attempt a = transport.send(i, key, cursor, doc.toString(), cursor + key.length());
             cursor += key.length();
             attempts.add(a);
-            if (intervalMs == 0) {
+            if (!paced) {
                 settle(a, timeoutMs);
             }
             inflight = a;

@@ -28,6 +28,7 @@ public final class StreamingListener implements AutoCloseable {
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     private final List<Scheduler.Ticket> tickets = new ArrayList<>();
     private int open;
+    private ClientDisconnects.Watch watch;
 
     /** Submits the jobs (all or none: a refusal cancels those already queued). */
     public StreamingListener(ModelService service, List<Job> jobs) {
@@ -82,13 +83,13 @@ public final class StreamingListener implements AutoCloseable {
     }
 
     /**
-     * Waits for every job like {@link #awaitAll()}, cancelling them if the client hangs up meanwhile: a non-streamed
-     * response writes nothing until the end, so without the watch a vanished client would hold its slots.
+     * Cancels the jobs if the client hangs up before they end (see {@link ClientDisconnects}): a non-streamed
+     * response writes nothing until the end, and a streamed one nothing before its first token, so without the watch a
+     * vanished client would hold its slots that long. The watch ends with {@link #close()}.
      */
-    public Completion[] awaitAll(Context ctx) throws InterruptedException {
-        try (ClientDisconnects.Watch watch = ClientDisconnects.watch(ctx, this::cancel)) {
-            return awaitAll();
-        }
+    public StreamingListener watchClient(Context ctx) {
+        watch = ClientDisconnects.watch(ctx, this::cancel);
+        return this;
     }
 
     public void cancel() {
@@ -97,6 +98,9 @@ public final class StreamingListener implements AutoCloseable {
 
     @Override
     public void close() {
+        if (watch != null) {
+            watch.close();
+        }
         if (open > 0) {
             cancel();
         }

@@ -63,9 +63,9 @@ public final class LlamaCompletionHandler {
         }
         Job job = new Job(prompt, maxTokens, sampling, stop, ignoreEos, slot, cachePrompt,
                 Math.max(0, maxPredictMs), null, nIndent, maxLines);
-        try (StreamingListener run = new StreamingListener(service, List.of(job))) {
+        try (StreamingListener run = new StreamingListener(service, List.of(job)).watchClient(ctx)) {
             if (!stream) {
-                Completion c = run.awaitAll(ctx)[0];
+                Completion c = run.awaitAll()[0];
                 ctx.json(select(result(c, c.text(), prompt, nPredict, sampling), fields));
                 return;
             }

@@ -50,9 +50,9 @@ public final class ChatCompletionsHandler {
         }
         String id = OpenAiFormat.id("chatcmpl-");
         long created = System.currentTimeMillis() / 1000;
-        try (StreamingListener run = new StreamingListener(service, jobs)) {
+        try (StreamingListener run = new StreamingListener(service, jobs).watchClient(ctx)) {
             if (!stream) {
-                Completion[] cs = run.awaitAll(ctx);
+                Completion[] cs = run.awaitAll();
                 ObjectNode body = head(id, created, "chat.completion");
                 ArrayNode choices = body.putArray("choices");
                 for (int i = 0; i < cs.length; i++) {
