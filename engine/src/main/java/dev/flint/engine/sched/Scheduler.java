@@ -317,8 +317,9 @@ public final class Scheduler implements AutoCloseable {
      * tree a longer prefix of the prompt than the slot holds, if there is one. Returns the prompt tokens now cached.
      */
     private int fromPrefixTree(Slot s, int[] prompt, int reuse, int held) {
-        if (held >= MIN_KEPT && reuse < held / 2) {
-            prefixes.insert(s.tokens, held, s.cache);
+        int whole = s.validPrefix(held); // up to a hole left by a cancelled prompt
+        if (whole >= MIN_KEPT && reuse < whole / 2) {
+            prefixes.insert(s.tokens, whole, s.cache);
         }
         PrefixTree.Match m = prefixes.longestPrefix(prompt, prompt.length - 1);
         if (m.length() < reuse + MIN_RESTORED) {
@@ -596,12 +597,37 @@ public final class Scheduler implements AutoCloseable {
         }
         Completion c = done(e, s, reason, stoppingWord);
         if (reason == FinishReason.CANCELLED && s.prefilling()) {
-            s.length = Math.min(s.length, s.promptPos); // what was evaluated stays valid
+            keepWhatIsValid(s);
         }
         s.lastUsed = System.nanoTime();
         s.release();
         busy = slots.length - freeSlots();
         e.listener.onDone(c);
+    }
+
+    /**
+     * A job cancelled during its prompt leaves the cells it evaluated and the runs it moved (an editor cancels most
+     * requests while typing, and the next keystroke's prompt needs exactly those). Positions in between that were
+     * never evaluated are marked with token -1, which matches no prompt, so neither prefix nor run reuse takes them.
+     */
+    private static void keepWhatIsValid(Slot s) {
+        int valid = Math.min(s.length, s.promptPos);
+        int end = valid;
+        for (int i = 0; i < s.runStart.length; i++) {
+            if (s.runStart[i] >= valid) {
+                end = Math.max(end, s.runStart[i] + s.runLength[i]);
+            }
+        }
+        for (int p = valid; p < end; p++) {
+            boolean moved = false;
+            for (int i = 0; i < s.runStart.length && !moved; i++) {
+                moved = p >= s.runStart[i] && p < s.runStart[i] + s.runLength[i];
+            }
+            if (!moved) {
+                s.tokens[p] = -1;
+            }
+        }
+        s.length = end;
     }
 
     private Completion done(Entry e, Slot s, FinishReason reason, String word) {

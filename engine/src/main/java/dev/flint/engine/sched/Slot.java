@@ -65,6 +65,15 @@ final class Slot {
         return i;
     }
 
+    /** Tokens before the first hole (token -1) in {@code [0, upTo)}. */
+    int validPrefix(int upTo) {
+        int i = 0;
+        while (i < upTo && tokens[i] >= 0) {
+            i++;
+        }
+        return i;
+    }
+
     /** Length of the moved run that starts at prompt position {@code pos}, or 0. */
     int runAt(int pos) {
         while (nextRun < runStart.length && runStart[nextRun] < pos) {

@@ -146,6 +146,54 @@ class ChunkReuseTest {
     }
 
     @Test
+    void aPromptCancelledMidwayKeepsItsMovedSuffixForTheNextKeystroke() throws Exception {
+        try (Engine engine = Engine.load(Fixtures.model("stories260K-F32.gguf"), EngineOptions.defaults()
+                .withThreads(1).withWarmup(false).withContextLength(512))) {
+            var tok = engine.tokenizer();
+            int[] prefix = tok.encode("Once upon a time there was a little girl named Lily.", true, false);
+            int[] suffix = tok.encode("\nShe liked to play in the park with her friends. Every day she went to the"
+                    + " park and played on the swings and the slide with her dog, who was big and brown.", false, false);
+            int[] typed = tok.encode(("One day it rained and she stayed at home with her mom and they baked a cake"
+                    + " together. ").repeat(3), false, false);
+            int[] before = concat(prefix, suffix);
+            int[] after = concat(prefix, typed, suffix);
+            // slot 0 decodes a long job whose deltas (on the loop thread) cancel the keystroke's job once armed
+            var armed = new java.util.concurrent.atomic.AtomicBoolean();
+            var keystroke = new dev.flint.engine.generate.Cancellation();
+            try (var s = new Scheduler(engine, new SchedulerOptions(2, 512, 8, 4))) {
+                submit(s, new Job(before, 0, SamplerConfig.greedy(), null, false, 1, true, 0, null, 0))
+                        .get(30, TimeUnit.SECONDS);
+                var background = new CompletableFuture<Completion>();
+                s.submit(new Job(prefix, 400, SamplerConfig.greedy(), null, true, 0, false, 0, null, 0),
+                        new JobListener() {
+                            public void onDelta(int token, String text) {
+                                if (armed.get()) {
+                                    keystroke.cancel();
+                                }
+                            }
+                            public void onDone(Completion c) { background.complete(c); }
+                        });
+                var cancelled = submit(s, new Job(after, 8, SamplerConfig.greedy(), null, false, 1, true, 0,
+                        keystroke, 0));
+                while (!s.slotStates()[1].processing() && !cancelled.isDone()) {
+                    Thread.onSpinWait();
+                }
+                armed.set(true); // a step budget of 4 tokens: the typed text takes many steps, it ends midway
+                assertEquals(dev.flint.engine.generate.FinishReason.CANCELLED,
+                        cancelled.get(30, TimeUnit.SECONDS).finishReason());
+                long computed = s.promptTokensComputed();
+                Completion next = submit(s, new Job(after, 1, SamplerConfig.greedy(), null, false, 1, true, 0, null,
+                        0)).get(30, TimeUnit.SECONDS);
+                long now = s.promptTokensComputed() - computed;
+                assertTrue(now <= typed.length + 1, "the suffix moved by the cancelled job is reused: computed " + now
+                        + " for " + typed.length + " typed and " + suffix.length + " suffix tokens");
+                assertEquals(after.length - now, next.cachedTokens());
+                background.get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void reusingTheCommonPrefixLeavesGreedyOutputUnchanged() throws Exception {
         try (Engine engine = Engine.load(Fixtures.model("stories260K-F32.gguf"), EngineOptions.defaults()
                 .withThreads(1).withWarmup(false).withContextLength(256))) {

@@ -47,10 +47,19 @@ class SchedulerTest {
         String expectA = engine.generate(engine.newSession(), GenerationRequest.of(a, 24, SamplerConfig.greedy()), (t, x) -> { }).text();
         String expectB = engine.generate(engine.newSession(), GenerationRequest.of(b, 24, SamplerConfig.greedy()), (t, x) -> { }).text();
         try (var s = new Scheduler(engine, new SchedulerOptions(2, 256, 8, 64))) {
-            var fa = submit(s, Job.of(a, 24, SamplerConfig.greedy()));
-            var fb = submit(s, Job.of(b, 24, SamplerConfig.greedy()));
+            // b is submitted from a's first token (on the loop thread), so the two overlap however fast the model is
+            var fb = new CompletableFuture<CompletableFuture<Completion>>();
+            var fa = new CompletableFuture<Completion>();
+            s.submit(Job.of(a, 24, SamplerConfig.greedy()), new JobListener() {
+                public void onDelta(int token, String text) {
+                    if (!fb.isDone()) {
+                        fb.complete(submit(s, Job.of(b, 24, SamplerConfig.greedy())));
+                    }
+                }
+                public void onDone(Completion c) { fa.complete(c); }
+            });
             assertEquals(expectA, fa.get(30, TimeUnit.SECONDS).text());
-            assertEquals(expectB, fb.get(30, TimeUnit.SECONDS).text());
+            assertEquals(expectB, fb.get(30, TimeUnit.SECONDS).get(30, TimeUnit.SECONDS).text());
             // both decoded together: fewer forward passes than decode tokens
             assertTrue(s.steps() < s.decodeSteps() + 2, "steps " + s.steps() + " decode " + s.decodeSteps());
         }
