@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
+import static dev.flint.engine.sched.SchedulerTest.submit;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Moving cached runs to new positions: the plan, the key rotation, and the scheduler's use of both. */
@@ -134,15 +135,6 @@ class ChunkReuseTest {
         }
         t.forward(b, new float[t.vocabularySize()], engine.pool());
         return cache;
-    }
-
-    static CompletableFuture<Completion> submit(Scheduler s, Job job) {
-        var f = new CompletableFuture<Completion>();
-        s.submit(job, new JobListener() {
-            public void onDelta(int token, String text) { }
-            public void onDone(Completion c) { f.complete(c); }
-        });
-        return f;
     }
 
     @Test
