@@ -87,8 +87,10 @@ public final class Scheduler implements AutoCloseable {
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(i, transformer.newCache(options.contextLength()), options.draftMax());
         }
-        this.prefixes = options.cacheRamMiB() > 0 ? new PrefixTree(slots[0].cache.layers(), slots[0].cache.kvDim(),
-                (long) options.cacheRamMiB() << 20) : null;
+        // the tree lives on the heap beside the slots' caches: at most a quarter of the heap, whatever was asked
+        long treeBytes = Math.min((long) options.cacheRamMiB() << 20, Runtime.getRuntime().maxMemory() / 4);
+        this.prefixes = options.cacheRamMiB() > 0
+                ? new PrefixTree(slots[0].cache.layers(), slots[0].cache.kvDim(), treeBytes) : null;
         this.logits = new float[options.slots() * (1 + options.draftMax()) * nVocab];
         this.loop = Thread.ofPlatform().name("flint-scheduler").daemon(true).start(this::run);
     }
