@@ -87,6 +87,10 @@ public final class Engine implements AutoCloseable {
                 b.clear().add(1, n + i, cache, true);
                 tf.forward(b, logits, pool);
             }
+            // what a keystroke runs: a cached run moved by one position, then a batch of two new tokens
+            tf.shiftCache(cache, 1, 2, n - 1);
+            b.clear().add(2, n + 12, cache, false).add(3, n + 13, cache, true);
+            tf.forward(b, logits, pool);
         }
     }
 

@@ -52,22 +52,36 @@ final class GgmlMath {
     }
 
     static float reduce16(FloatVector v) {
-        float[] a = LANES.get();
-        v.intoArray(a, 0);
-        return reduce16(a);
+        return reduce16(v, LANES.get());
+    }
+
+    /** {@link #reduce16(FloatVector)} with the caller's 16-float scratch: no thread-local lookup per dot product. */
+    static float reduce16(FloatVector v, float[] scratch) {
+        v.intoArray(scratch, 0);
+        return reduce16(scratch);
     }
 
     /** tinyBLAS F16 dot of a[ao..ao+n) and b[bo..bo+n), n a multiple of 16. */
     static float dotBatch(float[] a, int ao, float[] b, int bo, int n) {
+        return dotBatch(a, ao, b, bo, n, LANES.get());
+    }
+
+    /** {@link #dotBatch(float[], int, float[], int, int)} with the caller's 16-float scratch. */
+    static float dotBatch(float[] a, int ao, float[] b, int bo, int n, float[] scratch) {
         FloatVector acc = FloatVector.zero(S16);
         for (int i = 0; i < n; i += 16) {
             acc = FloatVector.fromArray(S16, a, ao + i).fma(FloatVector.fromArray(S16, b, bo + i), acc);
         }
-        return reduce16(acc);
+        return reduce16(acc, scratch);
     }
 
     /** ggml_vec_dot_f16 of a[ao..ao+n) and b[bo..bo+n). */
     static float dotSingle(float[] a, int ao, float[] b, int bo, int n) {
+        return dotSingle(a, ao, b, bo, n, LANES.get());
+    }
+
+    /** {@link #dotSingle(float[], int, float[], int, int)} with the caller's 16-float scratch. */
+    static float dotSingle(float[] a, int ao, float[] b, int bo, int n, float[] scratch) {
         int np = n & ~63;
         double sum = 0;
         if (np > 0) {
@@ -81,7 +95,7 @@ final class GgmlMath {
             s0 = s0.add(s2);
             s1 = s1.add(s3);
             s0 = s0.add(s1);
-            sum = reduce16(s0);
+            sum = reduce16(s0, scratch);
         }
         for (int i = np; i < n; i++) {
             sum += a[ao + i] * b[bo + i];

@@ -202,10 +202,12 @@ public final class Transformer {
             scoreBuffers.set(scores);
         }
         float[] qh = s.qHalf(qOff, hd);
+        float[] lanes = s.chunk(); // scratch for the dot products' lane sums; the softmax below reuses it after them
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j <= pos; j++) {
             int ko = j * kvDim + kvOff;
-            float dot = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd) : GgmlMath.dotSingle(qh, 0, kc, ko, hd);
+            float dot = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd, lanes)
+                    : GgmlMath.dotSingle(qh, 0, kc, ko, hd, lanes);
             float sc = dot * scale;
             scores[j] = sc;
             if (sc > max) {
@@ -233,7 +235,8 @@ public final class Transformer {
         float[] out = s.att;
         for (int d = 0; d < hd; d++) {
             int vo = (kvOff + d) * cap;
-            out[qOff + d] = batched ? GgmlMath.dotBatch(scores, 0, vc, vo, nkv) : GgmlMath.dotSingle(scores, 0, vc, vo, nkv);
+            out[qOff + d] = batched ? GgmlMath.dotBatch(scores, 0, vc, vo, nkv, lanes)
+                    : GgmlMath.dotSingle(scores, 0, vc, vo, nkv, lanes);
         }
     }
 
