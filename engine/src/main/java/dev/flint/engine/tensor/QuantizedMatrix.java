@@ -239,22 +239,25 @@ abstract class QuantizedMatrix extends WeightMatrix {
             a3 = p3.fma(FloatVector.broadcast(F, s * xd[go3 + gd]), a3);
         }
         float[] lanes = b[3];
-        float[] sums = {Kernels.sumLanes(a0, lanes), Kernels.sumLanes(a1, lanes), Kernels.sumLanes(a2, lanes),
-                Kernels.sumLanes(a3, lanes)};
-        for (int k = 0; k < 4; k++) {
-            float sum = sums[k];
-            if (hasMin) {
-                float[] min = b[2];
-                float[] xs = x.xsum;
-                int go = (t + k) * perToken;
-                float m = 0f;
-                for (int g = 0; g < groups; g++) {
-                    m += min[g] * xs[go + g];
-                }
-                sum += m;
-            }
-            out[(t + k) * outStride + r] = sum;
+        out[t * outStride + r] = withMins(Kernels.sumLanes(a0, lanes), b, x, t);
+        out[(t + 1) * outStride + r] = withMins(Kernels.sumLanes(a1, lanes), b, x, t + 1);
+        out[(t + 2) * outStride + r] = withMins(Kernels.sumLanes(a2, lanes), b, x, t + 2);
+        out[(t + 3) * outStride + r] = withMins(Kernels.sumLanes(a3, lanes), b, x, t + 3);
+    }
+
+    /** Adds the block minimums' term {@code sum over groups of min * xsum} for token t, where the type has minimums. */
+    private float withMins(float sum, float[][] b, Activations x, int t) {
+        if (!hasMin) {
+            return sum;
         }
+        float[] min = b[2];
+        float[] xs = x.xsum;
+        int go = t * (cols / 32);
+        float m = 0f;
+        for (int g = 0; g < cols / group; g++) {
+            m += min[g] * xs[go + g];
+        }
+        return sum + m;
     }
 
     private float dotDecoded(float[][] b, Activations x, int t) {
@@ -289,16 +292,6 @@ abstract class QuantizedMatrix extends WeightMatrix {
             }
             acc = p.fma(FloatVector.broadcast(F, scale[g] * xd[go + (g >> shift)]), acc);
         }
-        float sum = Kernels.sumLanes(acc, b[3]);
-        if (hasMin) {
-            float[] min = b[2];
-            float[] xs = x.xsum;
-            float m = 0f;
-            for (int g = 0; g < groups; g++) {
-                m += min[g] * xs[go + g];
-            }
-            sum += m;
-        }
-        return sum;
+        return withMins(Kernels.sumLanes(acc, b[3]), b, x, t);
     }
 }
