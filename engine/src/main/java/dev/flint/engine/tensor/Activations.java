@@ -7,7 +7,8 @@ package dev.flint.engine.tensor;
  * <p>F32/F16/BF16: {@link #f} holds the values (rounded to the format). 8-bit formats: {@link #f} holds the quantized
  * integers (as floats: products and block sums of such integers are exact in float, so the kernels compute
  * llama.cpp's integer dot products exactly), {@link #d} the scale of each 32 values, and {@link #xsum} what a block
- * minimum multiplies: for Q8_1 the stored {@code s = fp16(d * sum(q))}, for Q8_K {@code d * sum(q)} per 32.
+ * minimum multiplies: for Q8_1 the stored {@code s = fp16(d * sum(q))}, for Q8_K the integer {@code sum(q)} per 32
+ * (ggml's block sums, which llama.cpp's K-quant kernels scale only at the end).
  * Layout is token-major: row t starts at {@code t * cols}; per-32 arrays at {@code t * cols / 32}.
  */
 public final class Activations {
@@ -98,7 +99,7 @@ public final class Activations {
                     float scale = Quantize.q8_KBlock(x, off + 256 * b, f, o + 256 * b);
                     for (int k = 0; k < 8; k++) {
                         d[g + 8 * b + k] = scale;
-                        xsum[g + 8 * b + k] = scale * blockSum(o + 256 * b + 32 * k, 32);
+                        xsum[g + 8 * b + k] = blockSum(o + 256 * b + 32 * k, 32);
                     }
                 }
             }

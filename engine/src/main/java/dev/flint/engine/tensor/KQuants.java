@@ -3,10 +3,12 @@ package dev.flint.engine.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static dev.flint.engine.tensor.Kernels.F;
 import static dev.flint.engine.tensor.Kernels.L;
 
 /**
@@ -17,10 +19,57 @@ import static dev.flint.engine.tensor.Kernels.L;
 final class KQuants {
     private KQuants() {}
 
-    /** Q4_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 128 bytes nibbles. */
-    static final class Q4_K extends QuantizedMatrix {
-        Q4_K(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q4_K, data, rows, cols, 32, true);
+    /** How a type's block minimums enter the dot product (each mirrors one of llama.cpp's AVX2 kernels). */
+    enum MinTerm {
+        /** Q6_K: no minimums. */
+        NONE,
+        /** Q4_K: four lanes of FMAs over super-blocks, summed pairwise at the end. */
+        FOUR_LANES,
+        /** Q5_K: one scalar FMA per super-block. */
+        SCALAR
+    }
+
+    /** Pairs and quads of neighbouring lanes, to sum each group of four positions into all four. */
+    private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(F, i -> i ^ 1);
+    private static final VectorShuffle<Float> QUAD = VectorShuffle.fromOp(F, i -> i ^ 2);
+
+    /**
+     * The K-quant dot product of llama.cpp's x86 build (ggml_vec_dot_q{4,5,6}_K_q8_K, AVX2 path; every batch size
+     * runs it, there is no tiled product for these types). Per super-block it forms eight integer sums, sum k taking
+     * positions 4k..4k+3 of every 32 values, each product weighted by its sub-block's integer scale; then
+     * {@code acc[k] = fma(d_x * d_w, sum[k], acc[k])} over super-blocks, and a fixed horizontal sum of the eight
+     * lanes. Here the row is decoded to {@code q * scale} (exact integers in float), the products summed per position
+     * (exact: every partial sum stays below 2^24), groups of four positions added together (exact), and the FMAs run
+     * lane for lane as llama.cpp's do, so the float result is the same bit for bit.
+     */
+    abstract static class KQuantMatrix extends QuantizedMatrix {
+        private final int blockBytes;
+        private final int subBlocks;
+        private final MinTerm minTerm;
+        private final ThreadLocal<Scaled> scaled;
+
+        /** A row decoded for the dot product: q times its integer scale, d and dmin per super-block, integer mins. */
+        private static final class Scaled {
+            final float[] q;
+            final float[] d;
+            final float[] dmin;
+            final float[] mins;
+            final float[] lanes = new float[Math.max(32, L)];
+
+            Scaled(int cols) {
+                q = new float[cols];
+                d = new float[cols / 256];
+                dmin = new float[cols / 256];
+                mins = new float[cols / 32];
+            }
+        }
+
+        KQuantMatrix(GgmlType type, MemorySegment data, int rows, int cols, int group, MinTerm minTerm) {
+            super(type, data, rows, cols, group, minTerm != MinTerm.NONE);
+            this.blockBytes = type.blockBytes;
+            this.subBlocks = 256 / group;
+            this.minTerm = minTerm;
+            this.scaled = ThreadLocal.withInitial(() -> new Scaled(cols));
         }
 
         @Override
@@ -28,101 +77,231 @@ final class KQuants {
             return ActivationFormat.Q8_K;
         }
 
-        @Override
-        protected float fusedDot(int row, Activations x, float[] lanes) {
-            return fusedQ4K(data, row * rowBytes, cols, x, lanes);
+        /** Writes the 256 integers of the super-block at p to q[o..] (Q6_K: already minus 32). */
+        protected abstract void decodeInts(long p, float[] q, int o);
+
+        /** Integer scale of sub-block s. */
+        protected abstract int scale(long p, int s);
+
+        protected abstract float d(long p);
+
+        /** Integer minimum of sub-block s (types with minimums). */
+        protected int min(long p, int s) {
+            return 0;
+        }
+
+        protected float dmin(long p) {
+            return 0f;
         }
 
         @Override
         protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
             long base = row * rowBytes;
             for (int b = 0; b < cols / 256; b++) {
-                long p = base + b * 144L;
-                scalesAndMins(data, p, scale, min, 8 * b);
-                for (int j = 0; j < 4; j++) {
-                    for (int l = 0; l < 32; l += L) {
-                        ByteVector v = Kernels.bytes(data, p + 16 + 32 * j + l);
-                        Kernels.toFloat(v.and((byte) 0xF)).intoArray(q, 256 * b + 64 * j + l);
-                        Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4)).intoArray(q, 256 * b + 64 * j + 32 + l);
+                long p = base + (long) b * blockBytes;
+                decodeInts(p, q, 256 * b);
+                float d = d(p);
+                float dmin = dmin(p);
+                for (int s = 0; s < subBlocks; s++) {
+                    scale[subBlocks * b + s] = d * scale(p, s);
+                    if (minTerm != MinTerm.NONE) {
+                        min[subBlocks * b + s] = -(dmin * min(p, s));
                     }
                 }
             }
         }
+
+        private Scaled decodeScaled(int row) {
+            Scaled s = scaled.get();
+            long base = row * rowBytes;
+            float[] q = s.q;
+            for (int b = 0; b < cols / 256; b++) {
+                long p = base + (long) b * blockBytes;
+                decodeInts(p, q, 256 * b);
+                s.d[b] = d(p);
+                for (int k = 0; k < subBlocks; k++) {
+                    int o = 256 * b + group * k;
+                    float sc = scale(p, k);
+                    if (group % L == 0) {
+                        FloatVector sv = FloatVector.broadcast(F, sc);
+                        for (int i = 0; i < group; i += L) {
+                            FloatVector.fromArray(F, q, o + i).mul(sv).intoArray(q, o + i);
+                        }
+                    } else {
+                        for (int i = 0; i < group; i++) {
+                            q[o + i] *= sc;
+                        }
+                    }
+                }
+                if (minTerm != MinTerm.NONE) {
+                    s.dmin[b] = dmin(p);
+                    for (int k = 0; k < 8; k++) {
+                        s.mins[8 * b + k] = min(p, k);
+                    }
+                }
+            }
+            return s;
+        }
+
+        @Override
+        public float dot(int row, Activations x, int token) {
+            return dotScaled(decodeScaled(row), x, token);
+        }
+
+        @Override
+        public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+            int n = x.tokens();
+            for (int r = rowFrom; r < rowTo; r++) {
+                Scaled s = decodeScaled(r);
+                for (int t = 0; t < n; t++) {
+                    out[t * outStride + r] = dotScaled(s, x, t);
+                }
+            }
+        }
+
+        private float dotScaled(Scaled s, Activations x, int t) {
+            float[] q = s.q;
+            float[] y = x.f;
+            float[] yd = x.d;
+            int yo = t * cols;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            float[] a = s.lanes;
+            for (int v = 0; v < 32; v += L) { // one slice of positions at a time: its lanes' FMAs are independent
+                FloatVector acc = FloatVector.zero(F);
+                for (int b = 0; b < nb; b++) {
+                    int base = 256 * b + v;
+                    FloatVector sum = FloatVector.zero(F);
+                    for (int r = 0; r < 256; r += 32) {
+                        sum = FloatVector.fromArray(F, q, base + r).fma(FloatVector.fromArray(F, y, yo + base + r), sum);
+                    }
+                    sum = sum.add(sum.rearrange(PAIR));
+                    sum = sum.add(sum.rearrange(QUAD));
+                    acc = sum.fma(FloatVector.broadcast(F, yd[go + 8 * b] * s.d[b]), acc);
+                }
+                acc.intoArray(a, v);
+            }
+            // hsum_float_8 over the lanes at positions 0, 4, ..., 28: halves added, then pairs, then the last two
+            float total = ((a[16] + a[0]) + (a[24] + a[8])) + ((a[20] + a[4]) + (a[28] + a[12]));
+            return switch (minTerm) {
+                case NONE -> total;
+                case FOUR_LANES -> total + minsFourLanes(s, x, go, nb);
+                case SCALAR -> total + minsScalar(s, x, go, nb);
+            };
+        }
+
+        /** Q4_K: lane l takes sub-blocks 2l and 2l + 1 of every super-block, FMAs with -d_x * dmin; pairs summed. */
+        private static float minsFourLanes(Scaled s, Activations x, int go, int nb) {
+            float[] bs = x.xsum;
+            float[] m = s.mins;
+            float m0 = 0f, m1 = 0f, m2 = 0f, m3 = 0f;
+            for (int b = 0; b < nb; b++) {
+                float dm = -x.d[go + 8 * b] * s.dmin[b];
+                int o = 8 * b;
+                int g = go + o;
+                m0 = Math.fma(dm, m[o] * bs[g] + m[o + 1] * bs[g + 1], m0);
+                m1 = Math.fma(dm, m[o + 2] * bs[g + 2] + m[o + 3] * bs[g + 3], m1);
+                m2 = Math.fma(dm, m[o + 4] * bs[g + 4] + m[o + 5] * bs[g + 5], m2);
+                m3 = Math.fma(dm, m[o + 6] * bs[g + 6] + m[o + 7] * bs[g + 7], m3);
+            }
+            return (m0 + m2) + (m1 + m3);
+        }
+
+        /** Q5_K: the super-block's integer sum of min * block sum, one (compiler-contracted) FMA each. */
+        private static float minsScalar(Scaled s, Activations x, int go, int nb) {
+            float[] bs = x.xsum;
+            float[] m = s.mins;
+            float summs = 0f;
+            for (int b = 0; b < nb; b++) {
+                float dm = -x.d[go + 8 * b] * s.dmin[b];
+                int o = 8 * b;
+                int g = go + o;
+                float total = 0f; // integers: exact in any order
+                for (int k = 0; k < 8; k++) {
+                    total += m[o + k] * bs[g + k];
+                }
+                summs = Math.fma(dm, total, summs);
+            }
+            return summs;
+        }
     }
 
-    /** Q4_K single-token dot, in the decoded path's order: groups ascending, chunks ascending, mins after. */
-    static float fusedQ4K(MemorySegment data, long rowBase, int cols, Activations x, float[] lanes) {
-        float[] xq = x.f;
-        float[] xd = x.d;
-        float[] xs = x.xsum;
-        FloatVector acc = FloatVector.zero(Kernels.F);
-        float mins = 0f;
-        for (int b = 0; b < cols / 256; b++) {
-            long p = rowBase + b * 144L;
-            float d = Kernels.f16(data, p);
-            float dmin = Kernels.f16(data, p + 2);
-            for (int g = 0; g < 8; g++) {
-                int j = g / 2;
-                boolean high = (g & 1) == 1;
-                int e = 256 * b + 32 * g;
-                FloatVector pv = FloatVector.zero(Kernels.F);
+    /** Q4_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 128 bytes nibbles. */
+    static final class Q4_K extends KQuantMatrix {
+        Q4_K(MemorySegment data, int rows, int cols) {
+            super(GgmlType.Q4_K, data, rows, cols, 32, MinTerm.FOUR_LANES);
+        }
+
+        @Override
+        protected void decodeInts(long p, float[] q, int o) {
+            for (int j = 0; j < 4; j++) {
                 for (int l = 0; l < 32; l += L) {
                     ByteVector v = Kernels.bytes(data, p + 16 + 32 * j + l);
-                    ByteVector q = high ? v.lanewise(VectorOperators.LSHR, 4) : v.and((byte) 0xF);
-                    pv = Kernels.toFloat(q).fma(FloatVector.fromArray(Kernels.F, xq, e + l), pv);
+                    Kernels.toFloat(v.and((byte) 0xF)).intoArray(q, o + 64 * j + l);
+                    Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4)).intoArray(q, o + 64 * j + 32 + l);
                 }
-                float scale = d * Kernels.scaleK4(data, p + 4, g);
-                acc = pv.fma(FloatVector.broadcast(Kernels.F, scale * xd[e / 32]), acc);
             }
         }
-        for (int b = 0; b < cols / 256; b++) {
-            long p = rowBase + b * 144L;
-            float dmin = Kernels.f16(data, p + 2);
-            for (int g = 0; g < 8; g++) {
-                mins += -(dmin * Kernels.minK4(data, p + 4, g)) * xs[8 * b + g];
-            }
+
+        @Override
+        protected int scale(long p, int s) {
+            return Kernels.scaleK4(data, p + 4, s);
         }
-        return Kernels.sumLanes(acc, lanes) + mins;
+
+        @Override
+        protected int min(long p, int s) {
+            return Kernels.minK4(data, p + 4, s);
+        }
+
+        @Override
+        protected float d(long p) {
+            return Kernels.f16(data, p);
+        }
+
+        @Override
+        protected float dmin(long p) {
+            return Kernels.f16(data, p + 2);
+        }
     }
 
     /** Q5_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 32 bytes high bits (bit s of byte l for sub-block s), 128 nibbles. */
-    static final class Q5_K extends QuantizedMatrix {
+    static final class Q5_K extends KQuantMatrix {
         Q5_K(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q5_K, data, rows, cols, 32, true);
+            super(GgmlType.Q5_K, data, rows, cols, 32, MinTerm.SCALAR);
         }
 
         @Override
-        public ActivationFormat activationFormat() {
-            return ActivationFormat.Q8_K;
-        }
-
-        @Override
-        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
-            long base = row * rowBytes;
-            for (int b = 0; b < cols / 256; b++) {
-                long p = base + b * 176L;
-                scalesAndMins(data, p, scale, min, 8 * b);
-                for (int j = 0; j < 4; j++) {
-                    for (int l = 0; l < 32; l += L) {
-                        ByteVector v = Kernels.bytes(data, p + 48 + 32 * j + l);
-                        ByteVector h = Kernels.bytes(data, p + 16 + l);
-                        ByteVector h1 = h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-                        ByteVector h2 = h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-                        Kernels.toFloat(v.and((byte) 0xF).or(h1)).intoArray(q, 256 * b + 64 * j + l);
-                        Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).or(h2)).intoArray(q, 256 * b + 64 * j + 32 + l);
-                    }
+        protected void decodeInts(long p, float[] q, int o) {
+            for (int j = 0; j < 4; j++) {
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector v = Kernels.bytes(data, p + 48 + 32 * j + l);
+                    ByteVector h = Kernels.bytes(data, p + 16 + l);
+                    ByteVector h1 = h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+                    ByteVector h2 = h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+                    Kernels.toFloat(v.and((byte) 0xF).or(h1)).intoArray(q, o + 64 * j + l);
+                    Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).or(h2)).intoArray(q, o + 64 * j + 32 + l);
                 }
             }
         }
-    }
 
-    /** Sub-block scales (d * sc) and negated mins (-dmin * m) of the super-block at p. */
-    static void scalesAndMins(MemorySegment data, long p, float[] scale, float[] min, int o) {
-        float d = Kernels.f16(data, p);
-        float dmin = Kernels.f16(data, p + 2);
-        for (int s = 0; s < 8; s++) {
-            scale[o + s] = d * Kernels.scaleK4(data, p + 4, s);
-            min[o + s] = -(dmin * Kernels.minK4(data, p + 4, s));
+        @Override
+        protected int scale(long p, int s) {
+            return Kernels.scaleK4(data, p + 4, s);
+        }
+
+        @Override
+        protected int min(long p, int s) {
+            return Kernels.minK4(data, p + 4, s);
+        }
+
+        @Override
+        protected float d(long p) {
+            return Kernels.f16(data, p);
+        }
+
+        @Override
+        protected float dmin(long p) {
+            return Kernels.f16(data, p + 2);
         }
     }
 
@@ -131,77 +310,39 @@ final class KQuants {
      * element l = ql[l] low | qh[l] bits 0-1, l + 32 = ql[l + 32] low | bits 2-3, l + 64 = ql[l] high | bits 4-5,
      * l + 96 = ql[l + 32] high | bits 6-7; value = d * scale * (q - 32).
      */
-    static final class Q6_K extends QuantizedMatrix {
+    static final class Q6_K extends KQuantMatrix {
         Q6_K(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q6_K, data, rows, cols, 16, false);
+            super(GgmlType.Q6_K, data, rows, cols, 16, MinTerm.NONE);
         }
 
         @Override
-        public ActivationFormat activationFormat() {
-            return ActivationFormat.Q8_K;
+        protected int scale(long p, int s) {
+            return data.get(ValueLayout.JAVA_BYTE, p + 192 + s);
         }
 
         @Override
-        protected float fusedDot(int row, Activations x, float[] lanes) {
-            long base = row * rowBytes;
-            float[] xq = x.f;
-            float[] xd = x.d;
-            FloatVector acc = FloatVector.zero(Kernels.F);
-            for (int b = 0; b < cols / 256; b++) {
-                long p = base + b * 210L;
-                float d = Kernels.f16(data, p + 208);
-                for (int h = 0; h < 2; h++) {
-                    long ql = p + 64L * h;
-                    long qh = p + 128 + 32L * h;
-                    for (int k = 0; k < 4; k++) { // the four 32-value runs of this half, in element order
-                        for (int l0 = 0; l0 < 32; l0 += 16) {
-                            int e = 256 * b + 128 * h + 32 * k + l0;
-                            FloatVector pv = FloatVector.zero(Kernels.F);
-                            for (int i = 0; i < 16; i += L) {
-                                int l = l0 + i;
-                                ByteVector lo = Kernels.bytes(data, ql + l + ((k & 1) == 1 ? 32 : 0));
-                                ByteVector hb = Kernels.bytes(data, qh + l);
-                                ByteVector q4 = k < 2 ? lo.and((byte) 0xF) : lo.lanewise(VectorOperators.LSHR, 4);
-                                ByteVector q2 = hb.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3)
-                                        .lanewise(VectorOperators.LSHL, 4);
-                                pv = Kernels.toFloat(q4.or(q2).sub((byte) 32))
-                                        .fma(FloatVector.fromArray(Kernels.F, xq, e + i), pv);
-                            }
-                            float scale = d * data.get(ValueLayout.JAVA_BYTE, p + 192 + e % 256 / 16);
-                            acc = pv.fma(FloatVector.broadcast(Kernels.F, scale * xd[e / 32]), acc);
-                        }
-                    }
-                }
-            }
-            return Kernels.sumLanes(acc, lanes);
+        protected float d(long p) {
+            return Kernels.f16(data, p + 208);
         }
 
         @Override
-        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
-            long base = row * rowBytes;
-            for (int b = 0; b < cols / 256; b++) {
-                long p = base + b * 210L;
-                float d = Kernels.f16(data, p + 208);
-                for (int s = 0; s < 16; s++) {
-                    scale[16 * b + s] = d * data.get(ValueLayout.JAVA_BYTE, p + 192 + s);
-                }
-                for (int h = 0; h < 2; h++) {
-                    long ql = p + 64L * h;
-                    long qh = p + 128 + 32L * h;
-                    int o = 256 * b + 128 * h;
-                    for (int l = 0; l < 32; l += L) {
-                        ByteVector a = Kernels.bytes(data, ql + l);
-                        ByteVector c = Kernels.bytes(data, ql + l + 32);
-                        ByteVector hb = Kernels.bytes(data, qh + l);
-                        Kernels.toFloat(a.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                                .sub((byte) 32)).intoArray(q, o + l);
-                        Kernels.toFloat(c.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                                .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 32);
-                        Kernels.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4)
-                                .and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 64);
-                        Kernels.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6)
-                                .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 96);
-                    }
+        protected void decodeInts(long p, float[] q, int o0) {
+            for (int h = 0; h < 2; h++) {
+                long ql = p + 64L * h;
+                long qh = p + 128 + 32L * h;
+                int o = o0 + 128 * h;
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector a = Kernels.bytes(data, ql + l);
+                    ByteVector c = Kernels.bytes(data, ql + l + 32);
+                    ByteVector hb = Kernels.bytes(data, qh + l);
+                    Kernels.toFloat(a.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32)).intoArray(q, o + l);
+                    Kernels.toFloat(c.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
+                            .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 32);
+                    Kernels.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4)
+                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 64);
+                    Kernels.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6)
+                            .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 96);
                 }
             }
         }

@@ -28,11 +28,11 @@ class ReferenceLogitsTest {
      * deliberately chaotic models carry the difference (about 0.1-0.2 in the logits) to every later position, where a
      * few near-ties then resolve differently. For them the test holds Flint to a weaker bound, so a regression still
      * fails: top-1 agreement at all but {@link #MAX_DIVERGENT_MISMATCHES} checked positions and cosine >= 0.999.
-     * Matching llama.cpp's kernels' summation order bit for bit would close the gap (docs/design.md).
+     * Matching llama.cpp's kernels' summation order bit for bit would close the gap (docs/design.md). With the
+     * environment variable FLINT_STRICT set, every case is held to the README's bounds (to see what still differs).
      */
-    static final Set<String> DIVERGENT = Set.of(
-            "tiny-llama-spm-Q4_0.code-java", "tiny-llama-spm-Q6_K.code-python", "tiny-llama-spm-Q8_0.code-java",
-            "tiny-qwen2-Q4_K_M.code-java", "tiny-qwen2-Q4_K_M.fim", "tiny-qwen2-Q5_K_M.code-java");
+    static final Set<String> DIVERGENT = System.getenv("FLINT_STRICT") != null ? Set.of() : Set.of(
+            "tiny-llama-spm-Q4_0.code-java", "tiny-llama-spm-Q8_0.code-java", "tiny-qwen2-Q4_K_M.fim");
     static final int MAX_DIVERGENT_MISMATCHES = 2;
 
     private static WorkerPool pool;
