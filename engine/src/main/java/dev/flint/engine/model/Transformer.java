@@ -305,7 +305,7 @@ public final class Transformer {
                 sum += v * v;
             }
             float mean = (float) (sum / e);
-            float scale = (float) (1.0 / Math.sqrt(mean + eps));
+            float scale = 1.0f / (float) Math.sqrt(mean + eps); // ggml: 1.0f/sqrtf(), in float
             for (int i = 0; i < e; i++) {
                 y[yOff + i] = x[xOff + i] * scale * weight[i];
             }
@@ -322,7 +322,7 @@ public final class Transformer {
                 sum2 += v * v;
             }
             float variance = (float) (sum2 / e);
-            float scale = (float) (1.0 / Math.sqrt(variance + eps));
+            float scale = 1.0f / (float) Math.sqrt(variance + eps);
             for (int i = 0; i < e; i++) {
                 y[yOff + i] = y[yOff + i] * scale * weight[i] + (bias != null ? bias[i] : 0f);
             }
