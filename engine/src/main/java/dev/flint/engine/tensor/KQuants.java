@@ -55,6 +55,8 @@ final class KQuants {
             final float[] dmin;
             final float[] mins;
             final float[] lanes = new float[Math.max(32, L)];
+            /** One super-block's integer scales, for the fused kernel. */
+            final float[] sc = new float[16];
 
             Scaled(int cols) {
                 q = new float[cols];
@@ -92,6 +94,20 @@ final class KQuants {
 
         protected float dmin(long p) {
             return 0f;
+        }
+
+        /**
+         * The fused kernel's work on the super-block at p, straight from the mapped bytes: for each slice of L
+         * positions, the sum over its 32-value runs of {@code (q * scale) * y} (exact), passed to {@link #accumulate}.
+         * {@code sc} holds the block's integer scales.
+         */
+        protected abstract void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc);
+
+        /** Sums each group of four positions of a slice (exact integers), then one FMA per lane with dd. */
+        static void accumulate(FloatVector sum, float dd, float[] acc, int v) {
+            sum = sum.add(sum.rearrange(PAIR));
+            sum = sum.add(sum.rearrange(QUAD));
+            sum.fma(FloatVector.broadcast(F, dd), FloatVector.fromArray(F, acc, v)).intoArray(acc, v);
         }
 
         @Override
@@ -145,18 +161,54 @@ final class KQuants {
 
         @Override
         public float dot(int row, Activations x, int token) {
-            return dotScaled(decodeScaled(row), x, token);
+            return fusedDot(row, x, token);
         }
 
+        /**
+         * One to three tokens read each row straight from memory (decode steps are memory bound); larger batches
+         * decode a row once and reuse it for every token. Both compute the same float operations in the same order.
+         */
         @Override
         public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
             int n = x.tokens();
+            if (n <= SMALL_BATCH) {
+                for (int r = rowFrom; r < rowTo; r++) {
+                    for (int t = 0; t < n; t++) {
+                        out[t * outStride + r] = fusedDot(r, x, t);
+                    }
+                }
+                return;
+            }
             for (int r = rowFrom; r < rowTo; r++) {
                 Scaled s = decodeScaled(r);
                 for (int t = 0; t < n; t++) {
                     out[t * outStride + r] = dotScaled(s, x, t);
                 }
             }
+        }
+
+        private float fusedDot(int row, Activations x, int t) {
+            Scaled s = scaled.get();
+            float[] a = s.lanes;
+            java.util.Arrays.fill(a, 0, 32, 0f);
+            long base = row * rowBytes;
+            int yo = t * cols;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * blockBytes;
+                for (int k = 0; k < subBlocks; k++) {
+                    s.sc[k] = scale(p, k);
+                }
+                fusedBlock(p, s.sc, x.f, yo + 256 * b, x.d[go + 8 * b] * d(p), a);
+                if (minTerm != MinTerm.NONE) {
+                    s.dmin[b] = dmin(p);
+                    for (int k = 0; k < 8; k++) {
+                        s.mins[8 * b + k] = min(p, k);
+                    }
+                }
+            }
+            return finish(s, x, go, nb);
         }
 
         private float dotScaled(Scaled s, Activations x, int t) {
@@ -181,7 +233,13 @@ final class KQuants {
                 }
                 acc.intoArray(a, v);
             }
-            // hsum_float_8 over the lanes at positions 0, 4, ..., 28: halves added, then pairs, then the last two
+            return finish(s, x, go, nb);
+        }
+
+        /** The fixed horizontal sum of the eight lanes (positions 0, 4, ..., 28 of a), then the minimum term. */
+        private float finish(Scaled s, Activations x, int go, int nb) {
+            float[] a = s.lanes;
+            // hsum_float_8: halves added, then pairs, then the last two
             float total = ((a[16] + a[0]) + (a[24] + a[8])) + ((a[20] + a[4]) + (a[28] + a[12]));
             return switch (minTerm) {
                 case NONE -> total;
@@ -233,6 +291,21 @@ final class KQuants {
         }
 
         @Override
+        protected void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
+            for (int v = 0; v < 32; v += L) {
+                FloatVector sum = FloatVector.zero(F);
+                for (int j = 0; j < 4; j++) {
+                    ByteVector bv = Kernels.bytes(data, p + 16 + 32 * j + v);
+                    sum = Kernels.toFloat(bv.and((byte) 0xF)).mul(sc[2 * j])
+                            .fma(FloatVector.fromArray(F, y, yo + 64 * j + v), sum);
+                    sum = Kernels.toFloat(bv.lanewise(VectorOperators.LSHR, 4)).mul(sc[2 * j + 1])
+                            .fma(FloatVector.fromArray(F, y, yo + 64 * j + 32 + v), sum);
+                }
+                accumulate(sum, dd, acc, v);
+            }
+        }
+
+        @Override
         protected void decodeInts(long p, float[] q, int o) {
             for (int j = 0; j < 4; j++) {
                 for (int l = 0; l < 32; l += L) {
@@ -268,6 +341,24 @@ final class KQuants {
     static final class Q5_K extends KQuantMatrix {
         Q5_K(MemorySegment data, int rows, int cols) {
             super(GgmlType.Q5_K, data, rows, cols, 32, MinTerm.SCALAR);
+        }
+
+        @Override
+        protected void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
+            for (int v = 0; v < 32; v += L) {
+                ByteVector h = Kernels.bytes(data, p + 16 + v);
+                FloatVector sum = FloatVector.zero(F);
+                for (int j = 0; j < 4; j++) {
+                    ByteVector bv = Kernels.bytes(data, p + 48 + 32 * j + v);
+                    ByteVector h1 = h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+                    ByteVector h2 = h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+                    sum = Kernels.toFloat(bv.and((byte) 0xF).or(h1)).mul(sc[2 * j])
+                            .fma(FloatVector.fromArray(F, y, yo + 64 * j + v), sum);
+                    sum = Kernels.toFloat(bv.lanewise(VectorOperators.LSHR, 4).or(h2)).mul(sc[2 * j + 1])
+                            .fma(FloatVector.fromArray(F, y, yo + 64 * j + 32 + v), sum);
+                }
+                accumulate(sum, dd, acc, v);
+            }
         }
 
         @Override
@@ -313,6 +404,37 @@ final class KQuants {
     static final class Q6_K extends KQuantMatrix {
         Q6_K(MemorySegment data, int rows, int cols) {
             super(GgmlType.Q6_K, data, rows, cols, 16, MinTerm.NONE);
+        }
+
+        /** Slices of at most 16 positions, so each vector lies within one 16-value scale group. */
+        @Override
+        protected void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
+            for (int v = 0; v < 32; v += L) {
+                FloatVector sum = FloatVector.zero(F);
+                for (int h = 0; h < 2; h++) {
+                    long ql = p + 64L * h;
+                    ByteVector a = Kernels.bytes(data, ql + v);
+                    ByteVector c = Kernels.bytes(data, ql + 32 + v);
+                    ByteVector hb = Kernels.bytes(data, p + 128 + 32L * h + v);
+                    int o = 128 * h + v;
+                    ByteVector q0 = a.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector q1 = c.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
+                            .lanewise(VectorOperators.LSHL, 4));
+                    ByteVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4)
+                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector q3 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6)
+                            .lanewise(VectorOperators.LSHL, 4));
+                    sum = Kernels.toFloat(q0.sub((byte) 32)).mul(sc[o / 16])
+                            .fma(FloatVector.fromArray(F, y, yo + o), sum);
+                    sum = Kernels.toFloat(q1.sub((byte) 32)).mul(sc[(o + 32) / 16])
+                            .fma(FloatVector.fromArray(F, y, yo + o + 32), sum);
+                    sum = Kernels.toFloat(q2.sub((byte) 32)).mul(sc[(o + 64) / 16])
+                            .fma(FloatVector.fromArray(F, y, yo + o + 64), sum);
+                    sum = Kernels.toFloat(q3.sub((byte) 32)).mul(sc[(o + 96) / 16])
+                            .fma(FloatVector.fromArray(F, y, yo + o + 96), sum);
+                }
+                accumulate(sum, dd, acc, v);
+            }
         }
 
         @Override
