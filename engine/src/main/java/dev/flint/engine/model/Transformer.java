@@ -294,7 +294,10 @@ public final class Transformer {
         MatMul.apply(pool, m, in.get(m.activationFormat()), out);
     }
 
-    /** RMSNorm or LayerNorm of one row, then the weight and optional bias; sums in double as ggml does. */
+    /**
+     * RMSNorm or LayerNorm of one row, then the weight and optional bias, as ggml computes them: sums in double, the
+     * scale 1.0f/sqrtf(mean + eps) in float (in double it differs by an ulp at times), then x * scale * weight.
+     */
     private void norm(float[] x, int xOff, float[] y, int yOff, float[] weight, float[] bias) {
         int e = c.embeddingLength();
         float eps = c.normEps();
@@ -305,7 +308,7 @@ public final class Transformer {
                 sum += v * v;
             }
             float mean = (float) (sum / e);
-            float scale = (float) (1.0 / Math.sqrt(mean + eps));
+            float scale = 1.0f / (float) Math.sqrt(mean + eps); // ggml: 1.0f/sqrtf(...) in float, not double
             for (int i = 0; i < e; i++) {
                 y[yOff + i] = x[xOff + i] * scale * weight[i];
             }
@@ -322,7 +325,7 @@ public final class Transformer {
                 sum2 += v * v;
             }
             float variance = (float) (sum2 / e);
-            float scale = (float) (1.0 / Math.sqrt(variance + eps));
+            float scale = 1.0f / (float) Math.sqrt(variance + eps);
             for (int i = 0; i < e; i++) {
                 y[yOff + i] = y[yOff + i] * scale * weight[i] + (bias != null ? bias[i] : 0f);
             }
