@@ -69,8 +69,9 @@ final class Rope {
                 int b = neox ? a + half : a + 1;
                 float x0 = x[a];
                 float x1 = x[b];
-                x[a] = x0 * cos - x1 * sin;
-                x[b] = x0 * sin + x1 * cos;
+                // as GCC contracts ggml's x0*cos - x1*sin and x0*sin + x1*cos (vfmaddsub / vfmsub231ss)
+                x[a] = Math.fma(x0, cos, -(x1 * sin));
+                x[b] = Math.fma(x0, sin, x1 * cos);
             }
         }
     }
