@@ -38,15 +38,35 @@ public final class Activations {
         this.xsum = quantized ? new float[capacity * (cols / 32)] : new float[0];
     }
 
-    private float[] dequantized;
+    private short[] q16;
+    private float[] planes;
+    private float[] pairScales;
 
     /**
-     * The encoded values times their scales ({@code q * d}): the Q8_0 batch kernel multiplies dequantized weights by
-     * these. Computed in {@link #set} (kernels on several threads read it; nothing is computed lazily here).
+     * Q8_0 only: the quantized integers as shorts, token-major like {@link #f}, for the single-token kernel (which
+     * multiplies them with the weight bytes in 16-bit lanes). Computed in {@link #set}.
      */
-    public float[] dequantized() {
-        return d.length == 0 ? f : dequantized;
+    short[] q16() {
+        return q16;
     }
+
+    /**
+     * Q8_0 batches of at least {@link #PLANE_BATCH} tokens only: tokens 2p and 2p + 1 side by side, each block of 32
+     * split into its four "planes" the way llama.cpp's 8-lane kernels sum them (lane i of plane e holds element
+     * 4i + e). Pair p starts at {@code p * 2 * cols}; within it block b at {@code 64 b}, plane e at {@code + 16 e},
+     * token 2p + h at {@code + 8 h}. A missing last token is zeros. Computed in {@link #set}.
+     */
+    float[] planes() {
+        return planes;
+    }
+
+    /** With {@link #planes}: per pair p and block b, 16 floats, token 2p's scale 8 times then token 2p + 1's. */
+    float[] pairScales() {
+        return pairScales;
+    }
+
+    /** Batches from this size on get {@link #planes} (smaller ones take the single-token kernel per token). */
+    static final int PLANE_BATCH = 4;
 
     /** Number of tokens currently encoded. */
     public int tokens() {
@@ -63,11 +83,40 @@ public final class Activations {
         }
         tokens = n;
         if (format == ActivationFormat.Q8_0) {
-            if (dequantized == null) {
-                dequantized = new float[f.length];
+            if (q16 == null) {
+                q16 = new short[f.length];
             }
             for (int i = 0; i < n * cols; i++) {
-                dequantized[i] = f[i] * d[i / 32];
+                q16[i] = (short) f[i];
+            }
+            if (n >= PLANE_BATCH) {
+                setPlanes(n);
+            }
+        }
+    }
+
+    private void setPlanes(int n) {
+        int pairs = (n + 1) / 2;
+        int blocks = cols / 32;
+        if (planes == null) {
+            int cap = (capacity + 1) / 2;
+            planes = new float[cap * 2 * cols];
+            pairScales = new float[cap * 16 * blocks];
+        }
+        for (int p = 0; p < pairs; p++) {
+            for (int h = 0; h < 2; h++) {
+                int t = 2 * p + h;
+                int po = p * 2 * cols + 8 * h;
+                int so = p * 16 * blocks + 8 * h;
+                for (int b = 0; b < blocks; b++) {
+                    float scale = t < n ? d[t * blocks + b] : 0f;
+                    for (int i = 0; i < 8; i++) {
+                        pairScales[so + 16 * b + i] = scale;
+                        for (int e = 0; e < 4; e++) {
+                            planes[po + 64 * b + 16 * e + i] = t < n ? f[t * cols + 32 * b + 4 * i + e] : 0f;
+                        }
+                    }
+                }
             }
         }
     }

@@ -2,8 +2,12 @@ package dev.flint.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
@@ -17,10 +21,40 @@ import static dev.flint.engine.tensor.Kernels.L;
 final class LegacyQuants {
     private LegacyQuants() {}
 
-    /** Q8_0: fp16 d, 32 int8; value = d * q. */
+    /**
+     * Q8_0: fp16 d, 32 int8; value = d * q.
+     *
+     * <p>The products are llama.cpp's (x86, AVX-512 build): ggml_vec_dot_q8_0_q8_0 for single tokens and tinyBLAS_Q0_AVX
+     * (llamafile sgemm) for batches perform the same float operations. Per block of 32, eight exact integer sums of
+     * four neighbouring products (lane i: elements 4i..4i+3), converted to float, are added into eight float lanes
+     * with {@code acc = fma(d_w * d_x, isum, acc)}; at the end the lanes are summed as hsum_float_8 does:
+     * {@code ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))}. All kernels below compute exactly that.
+     */
     static final class Q8_0 extends QuantizedMatrix {
+        private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+        private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+        private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
+        private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+        private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+        /** Rows per batch tile: each loaded activation vector feeds this many rows. */
+        private static final int TILE_ROWS = 4;
+
+        private final int blocks;
+        /** Per thread: TILE_ROWS rows as doubled planes (2 * cols floats each), their scales, lane-sum scratch. */
+        private final ThreadLocal<float[][]> tile;
+
         Q8_0(MemorySegment data, int rows, int cols) {
             super(GgmlType.Q8_0, data, rows, cols, 32, false);
+            this.blocks = cols / 32;
+            this.tile = ThreadLocal.withInitial(() -> {
+                float[][] t = new float[2 * TILE_ROWS + 1][];
+                for (int k = 0; k < TILE_ROWS; k++) {
+                    t[k] = new float[2 * cols];
+                    t[TILE_ROWS + k] = new float[blocks];
+                }
+                t[2 * TILE_ROWS] = new float[16 * TILE_ROWS];
+                return t;
+            });
         }
 
         @Override
@@ -29,26 +63,147 @@ final class LegacyQuants {
         }
 
         @Override
-        protected float fusedDot(int row, Activations x, float[] lanes) {
-            return fusedDot(row, x, 0, lanes);
+        public float dot(int row, Activations x, int token) {
+            return fusedDot(row, x, token, tile.get()[2 * TILE_ROWS]);
         }
 
-        /** Token {@code t} of a small batch: right after token t - 1 the row is still in the cache. */
+        /**
+         * Row {@code row} times token {@code t}, straight from the mapped bytes: the 32 weights of a block are
+         * widened to shorts and multiplied with the activation integers (exact in 16 bits); neighbouring products
+         * are added in pairs within int lanes, then pairs of pairs within long lanes (exact), giving the eight sums
+         * of four as ggml's 8 x int32 dot product does.
+         */
         @Override
         protected float fusedDot(int row, Activations x, int t, float[] lanes) {
             long base = row * rowBytes;
-            float[] xdq = x.dequantized(); // q * d of the activations, computed once per token, not once per row
+            short[] xq = x.q16();
+            float[] xd = x.d;
             int xo = t * cols;
-            FloatVector acc = FloatVector.zero(Kernels.F);
-            for (int b = 0; b < cols / 32; b++) {
+            int go = t * blocks;
+            FloatVector acc = FloatVector.zero(F256);
+            for (int b = 0; b < blocks; b++) {
                 long p = base + b * 34L;
-                FloatVector sv = FloatVector.broadcast(Kernels.F, Kernels.f16(data, p));
-                for (int i = 0; i < 32; i += L) {
-                    acc = Kernels.toFloat(Kernels.bytes(data, p + 2 + i)).mul(sv)
-                            .fma(FloatVector.fromArray(Kernels.F, xdq, xo + 32 * b + i), acc);
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 2, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                IntVector pairs = w.mul(ShortVector.fromArray(S512, xq, xo + 32 * b)).reinterpretAsInts();
+                pairs = pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                LongVector quads = pairs.reinterpretAsLongs();
+                quads = quads.add(quads.lanewise(VectorOperators.LSHL, 32)).lanewise(VectorOperators.ASHR, 32);
+                FloatVector isum = (FloatVector) quads.convertShape(VectorOperators.L2F, F256, 0);
+                acc = isum.fma(FloatVector.broadcast(F256, Kernels.f16(data, p) * xd[go + b]), acc);
+            }
+            return hsum8(acc, lanes);
+        }
+
+        /** hsum_float_8: the upper half added to the lower, then (0 + 2) + (1 + 3). */
+        private static float hsum8(FloatVector v, float[] a) {
+            v.intoArray(a, 0);
+            return hsum8(a, 0);
+        }
+
+        private static float hsum8(float[] a, int o) {
+            return ((a[o] + a[o + 4]) + (a[o + 2] + a[o + 6])) + ((a[o + 1] + a[o + 5]) + (a[o + 3] + a[o + 7]));
+        }
+
+        @Override
+        public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+            int n = x.tokens();
+            float[][] tl = tile.get();
+            float[] lanes = tl[2 * TILE_ROWS];
+            int r = rowFrom;
+            if (n >= Activations.PLANE_BATCH) {
+                for (; r + TILE_ROWS <= rowTo; r += TILE_ROWS) {
+                    for (int k = 0; k < TILE_ROWS; k++) {
+                        decodePlanes(r + k, tl[k], tl[TILE_ROWS + k]);
+                    }
+                    for (int p = 0; p < (n + 1) / 2; p++) {
+                        tile4(tl, x, p, n, r, out, outStride);
+                    }
                 }
             }
-            return Kernels.sumLanes(acc, lanes);
+            // rows left over (and batches too small for planes): per token, the row read once from memory and then
+            // from the cache
+            for (; r < rowTo; r++) {
+                for (int t = 0; t < n; t++) {
+                    out[t * outStride + r] = fusedDot(r, x, t, lanes);
+                }
+            }
+        }
+
+        /**
+         * Row r as planes, doubled for a token pair: {@code w[64 b + 16 e + 8 h + i] = q[32 b + 4 i + e]} for h = 0, 1
+         * (see {@link Activations#planes}), and each block's scale.
+         */
+        private void decodePlanes(int r, float[] w, float[] scale) {
+            long base = r * rowBytes;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + b * 34L;
+                scale[b] = Kernels.f16(data, p);
+                // each int holds elements 4i..4i+3; byte e of lane i, sign-extended, is element 4i + e
+                IntVector v = IntVector.fromMemorySegment(I256, data, p + 2, Kernels.LE);
+                int o = 64 * b;
+                for (int e = 0; e < 4; e++) {
+                    FloatVector plane = (FloatVector) v.lanewise(VectorOperators.LSHL, 24 - 8 * e)
+                            .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F256, 0);
+                    plane.intoArray(w, o + 16 * e);
+                    plane.intoArray(w, o + 16 * e + 8);
+                }
+            }
+        }
+
+        /**
+         * Four decoded rows times token pair p (lanes 0-7 token 2p, lanes 8-15 token 2p + 1); each activation plane is
+         * loaded once for four rows. Per row and block: the four planes' products summed in float (exact integers),
+         * then {@code acc = fma(isum, d_x * d_w, acc)}. Written out in full: C2 must keep every vector in a register
+         * (a helper call it does not inline boxes them).
+         */
+        private void tile4(float[][] tl, Activations x, int p, int n, int r, float[] out, int outStride) {
+            float[] xp = x.planes();
+            float[] xs = x.pairScales();
+            float[] w0 = tl[0], w1 = tl[1], w2 = tl[2], w3 = tl[3];
+            float[] s0 = tl[4], s1 = tl[5], s2 = tl[6], s3 = tl[7];
+            int xo = p * 2 * cols;
+            int so = p * 16 * blocks;
+            FloatVector a0 = FloatVector.zero(F512), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                int o = 64 * b;
+                FloatVector x0 = FloatVector.fromArray(F512, xp, xo + o);
+                FloatVector x1 = FloatVector.fromArray(F512, xp, xo + o + 16);
+                FloatVector x2 = FloatVector.fromArray(F512, xp, xo + o + 32);
+                FloatVector x3 = FloatVector.fromArray(F512, xp, xo + o + 48);
+                FloatVector dx = FloatVector.fromArray(F512, xs, so + 16 * b);
+                FloatVector q = FloatVector.fromArray(F512, w0, o).mul(x0);
+                q = FloatVector.fromArray(F512, w0, o + 16).fma(x1, q);
+                q = FloatVector.fromArray(F512, w0, o + 32).fma(x2, q);
+                q = FloatVector.fromArray(F512, w0, o + 48).fma(x3, q);
+                a0 = q.fma(dx.mul(s0[b]), a0);
+                q = FloatVector.fromArray(F512, w1, o).mul(x0);
+                q = FloatVector.fromArray(F512, w1, o + 16).fma(x1, q);
+                q = FloatVector.fromArray(F512, w1, o + 32).fma(x2, q);
+                q = FloatVector.fromArray(F512, w1, o + 48).fma(x3, q);
+                a1 = q.fma(dx.mul(s1[b]), a1);
+                q = FloatVector.fromArray(F512, w2, o).mul(x0);
+                q = FloatVector.fromArray(F512, w2, o + 16).fma(x1, q);
+                q = FloatVector.fromArray(F512, w2, o + 32).fma(x2, q);
+                q = FloatVector.fromArray(F512, w2, o + 48).fma(x3, q);
+                a2 = q.fma(dx.mul(s2[b]), a2);
+                q = FloatVector.fromArray(F512, w3, o).mul(x0);
+                q = FloatVector.fromArray(F512, w3, o + 16).fma(x1, q);
+                q = FloatVector.fromArray(F512, w3, o + 32).fma(x2, q);
+                q = FloatVector.fromArray(F512, w3, o + 48).fma(x3, q);
+                a3 = q.fma(dx.mul(s3[b]), a3);
+            }
+            float[] lanes = tl[2 * TILE_ROWS];
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, 16);
+            a2.intoArray(lanes, 32);
+            a3.intoArray(lanes, 48);
+            for (int k = 0; k < 4; k++) {
+                out[2 * p * outStride + r + k] = hsum8(lanes, 16 * k);
+                if (2 * p + 1 < n) {
+                    out[(2 * p + 1) * outStride + r + k] = hsum8(lanes, 16 * k + 8);
+                }
+            }
         }
 
         @Override

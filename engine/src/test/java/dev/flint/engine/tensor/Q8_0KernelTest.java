@@ -1,0 +1,69 @@
+package dev.flint.engine.tensor;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Q8_0 products against llama.cpp's arithmetic written out in scalar code (ggml_vec_dot_q8_0_q8_0's AVX2 path and
+ * tinyBLAS_Q0_AVX, which agree): per block, eight integer sums of four neighbouring products, each added into its
+ * float lane with fma(d_w * d_x, isum, acc), then hsum_float_8. Every path (one token, small batches, plane tiles
+ * with odd token counts and left-over rows) must give these floats bit for bit.
+ */
+class Q8_0KernelTest {
+    static float reference(byte[] w, int row, int cols, Activations x, int t) {
+        int blocks = cols / 32;
+        float[] acc = new float[8];
+        for (int b = 0; b < blocks; b++) {
+            int p = (row * blocks + b) * 34;
+            float dw = Float.float16ToFloat((short) ((w[p] & 0xFF) | (w[p + 1] << 8)));
+            float d = dw * x.d[t * blocks + b];
+            for (int i = 0; i < 8; i++) {
+                int isum = 0;
+                for (int e = 0; e < 4; e++) {
+                    isum += w[p + 2 + 4 * i + e] * (int) x.f[t * cols + 32 * b + 4 * i + e];
+                }
+                acc[i] = Math.fma(d, (float) isum, acc[i]);
+            }
+        }
+        return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 4, 5, 7, 8, 9})
+    void everyPathComputesLlamaCppsFloats(int n) {
+        int rows = 11;
+        int cols = 160;
+        byte[] w = RandomWeights.bytes(GgmlType.Q8_0, (long) rows * cols, 5);
+        SplittableRandom r = new SplittableRandom(n);
+        for (int k = 0; k < 40; k++) { // -128 is a valid weight byte (the activations never hold it)
+            int p = r.nextInt(rows * cols / 32) * 34 + 2 + r.nextInt(32);
+            w[p] = -128;
+        }
+        WeightMatrix m = WeightMatrix.of(GgmlType.Q8_0, MemorySegment.ofArray(w), rows, cols);
+        float[] in = new float[n * cols];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = (float) (r.nextGaussian() * Math.exp(2 * r.nextGaussian()));
+        }
+        Activations x = new Activations(ActivationFormat.Q8_0, n, cols);
+        x.set(in, cols, n);
+        float[] out = new float[n * rows];
+        m.matmul(x, out, rows, 0, rows);
+        float[] part = new float[n * rows];
+        m.matmul(x, part, rows, 0, 5); // a range that leaves a row over after one tile
+        m.matmul(x, part, rows, 5, rows);
+        for (int t = 0; t < n; t++) {
+            for (int row = 0; row < rows; row++) {
+                float expected = reference(w, row, cols, x, t);
+                String at = "row " + row + " token " + t + " of " + n;
+                assertEquals(expected, out[t * rows + row], 0f, at);
+                assertEquals(expected, part[t * rows + row], 0f, "split rows, " + at);
+                assertEquals(expected, m.dot(row, x, t), 0f, "dot, " + at);
+            }
+        }
+    }
+}
