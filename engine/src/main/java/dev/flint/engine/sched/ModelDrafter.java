@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code stepTokens} per step over all slots, so a long prompt is followed over several steps and the slot decodes
  * without drafts meanwhile). A new job keeps the longest common prefix and, like the target's cache, moves the runs the
  * prompt holds elsewhere by re-rotating their keys ({@link ChunkReuse}); the prefix tree holds the target's cache only,
- * so what a prompt takes from it is recomputed here.
+ * so what a prompt takes from it is recomputed here. Invariant: a cell whose recorded token is t at position p was
+ * computed for t after the cells before it, as recorded, or moved there with a run (the approximation the target's
+ * cache makes too); a job's start marks every other cell beyond the common prefix unusable (-1).
  *
  * <p>Drafting runs in rounds, one forward pass of the draft model per round over every drafting slot: the first
  * evaluates the catch-up tokens and each slot's pending token, each later one the token the previous round drafted.
@@ -26,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * tokens, after a token whose probability is below {@code pMin} (that token is still proposed, as llama.cpp does),
  * after an end-of-generation token, or before a token the target's vocabulary lacks. The last drafted token is not
  * evaluated by the draft model; it is the next step's catch-up if the target accepts it. Touched only by the
- * scheduler's loop thread.
+ * scheduler's loop thread, but for the monitoring reads (racy, like {@link Scheduler#slotStates}).
  */
 final class ModelDrafter {
     /** The draft model's view of one slot. */
