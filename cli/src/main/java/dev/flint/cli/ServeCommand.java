@@ -5,12 +5,14 @@ import dev.flint.cli.models.ModelResolver;
 import dev.flint.engine.Engine;
 import dev.flint.engine.EngineOptions;
 import dev.flint.engine.sched.SchedulerOptions;
+import dev.flint.engine.spec.DraftModel;
 import dev.flint.server.FlintServer;
 import dev.flint.server.ModelService;
 import dev.flint.server.ServerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
@@ -18,6 +20,9 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model: native WebSocket protocol at /v1/ws, OpenAI /v1/*, llama.cpp /infill etc.")
 final class ServeCommand extends CliCommand {
+    /** Draft length with a draft model: a verification row costs about a prompt token, so drafts stay short. */
+    static final int DEFAULT_DRAFT_MAX = 8;
+
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
             description = "GGUF file, short name or hf://OWNER/REPO/FILE.gguf (default: "
                     + ModelCatalog.DEFAULT + "; short names and hf:// are pulled into the cache when missing)")
@@ -54,11 +59,26 @@ final class ServeCommand extends CliCommand {
                     + "files and editors do not thrash one another; 0 turns it off (default ${DEFAULT-VALUE})")
     int cacheRam;
 
-    @Option(names = "--draft-max", defaultValue = "0", paramLabel = "N",
-            description = "n-gram self-speculation for greedy requests: draft up to N tokens per step from the "
-                    + "context and verify them in the same forward pass (same output); 0 turns it off (default "
+    @Option(names = {"--draft", "-md", "--model-draft"}, paramLabel = "MODEL",
+            description = "a small model sharing the main model's vocabulary (e.g. Qwen2.5-Coder-0.5B for 7B) drafts "
+                    + "tokens that the main model verifies in one batched step; same output (GGUF file, short name or "
+                    + "hf://, like -m). Without it, --draft-max turns on n-gram self-speculation instead")
+    String draft;
+
+    @Option(names = "--draft-max", paramLabel = "N",
+            description = "tokens drafted per step, verified in the same forward pass (same output): by the draft "
+                    + "model when --draft is given (default " + DEFAULT_DRAFT_MAX + "), else from n-grams of the "
+                    + "context (default 0 = off)")
+    Integer draftMax;
+
+    @Option(names = "--draft-min", defaultValue = "0", paramLabel = "N",
+            description = "drafts shorter than N are not verified (default ${DEFAULT-VALUE})")
+    int draftMin;
+
+    @Option(names = "--draft-p-min", defaultValue = "" + SchedulerOptions.DEFAULT_DRAFT_P_MIN, paramLabel = "P",
+            description = "the draft model stops drafting after a token it gives less than probability P (default "
                     + "${DEFAULT-VALUE})")
-    int draftMax;
+    float draftPMin;
 
     @Option(names = "--api-key", paramLabel = "KEY", description = "require 'Authorization: Bearer KEY'")
     String apiKey;
@@ -70,19 +90,36 @@ final class ServeCommand extends CliCommand {
     public Integer call() throws Exception {
         ServerConfig config = new ServerConfig(host, port, apiKey, insecure, ServerConfig.DEFAULT_MAX_BODY);
         config.checkExposure(); // before spending seconds on loading
-        Path model = ModelResolver.fromEnvironment(err()).resolve(this.model);
+        int nDraft = draftMax != null ? draftMax : draft != null ? DEFAULT_DRAFT_MAX : 0;
+        SchedulerOptions options = new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse,
+                nDraft, cacheRam, draftMin, draftPMin); // checked before loading too
+        ModelResolver resolver = ModelResolver.fromEnvironment(err());
+        Path model = resolver.resolve(this.model);
+        Path draftPath = draft == null ? null : resolver.resolve(draft);
         Engine engine = Engine.load(model, EngineOptions.defaults().withThreads(threads).withContextLength(ctx));
-        ModelService service = new ModelService(engine, model,
-                new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse, draftMax, cacheRam));
+        DraftModel draftModel;
+        try {
+            draftModel = draftPath == null ? null : DraftModel.load(draftPath, engine, true);
+        } catch (RuntimeException | IOException e) {
+            engine.close();
+            throw e;
+        }
+        ModelService service = new ModelService(engine, model, options, draftModel);
         FlintServer server = new FlintServer(service, config).start();
-        out().printf("flint: serving %s on http://%s:%d (%d slots x %d tokens; WebSocket at /v1/ws; FIM: %s)%n",
+        out().printf("flint: serving %s on http://%s:%d (%d slots x %d tokens; WebSocket at /v1/ws; FIM: %s; "
+                        + "speculation: %s)%n",
                 service.modelId(), host, server.port(), parallel, ctx,
-                service.fim().map(f -> f.tokens().family()).orElse("none"));
+                service.fim().map(f -> f.tokens().family()).orElse("none"),
+                nDraft == 0 ? "off" : (draftModel != null ? "draft model " + draftPath.getFileName() : "n-gram")
+                        + ", up to " + nDraft + " tokens");
         out().flush();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             service.close();
+            if (draftModel != null) {
+                draftModel.close();
+            }
             engine.close();
             stop.countDown();
         }));

@@ -2,12 +2,14 @@ package dev.flint.cli;
 
 import dev.flint.engine.Engine;
 import dev.flint.engine.EngineOptions;
+import dev.flint.engine.model.Transformer;
 import dev.flint.engine.sampling.SamplerConfig;
 import dev.flint.engine.sched.Completion;
 import dev.flint.engine.sched.Job;
 import dev.flint.engine.sched.JobListener;
 import dev.flint.engine.sched.Scheduler;
 import dev.flint.engine.sched.SchedulerOptions;
+import dev.flint.engine.spec.DraftModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,13 +23,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code flint bench spec}: greedy generation through the server's scheduler with and without n-gram
- * self-speculation, on a prompt of the user's choice (an edit-like prompt is what speculation is for: code that is
- * being rewritten repeats the code above it). Reports tokens/s of both, the speed-up, drafted and accepted tokens, and
- * checks that both produced the same text.
+ * {@code flint bench spec}: greedy generation through the server's scheduler with and without speculation, on a
+ * prompt of the user's choice (an edit-like prompt is what n-gram speculation is for: code that is being rewritten
+ * repeats the code above it). Drafts come from a draft model with {@code --draft}, else from n-grams of the context.
+ * Reports tokens/s of both, the speed-up, drafted and accepted tokens, and checks that both produced the same text.
  */
 @Command(name = "spec", mixinStandardHelpOptions = true,
-        description = "Measure speculative decoding (n-gram drafts) against plain greedy decoding.")
+        description = "Measure speculative decoding (a draft model's or n-gram drafts) against plain greedy decoding.")
 final class SpecBenchCommand extends CliCommand {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL", description = "GGUF model file")
     Path model;
@@ -40,6 +42,17 @@ final class SpecBenchCommand extends CliCommand {
 
     @Option(names = "--draft-max", defaultValue = "8", description = "drafted tokens per step (default 8)")
     int draftMax;
+
+    @Option(names = {"--draft", "-md", "--model-draft"}, paramLabel = "MODEL",
+            description = "draft model sharing the model's vocabulary (default: n-gram drafts from the context)")
+    Path draft;
+
+    @Option(names = "--draft-min", defaultValue = "0", description = "drafts shorter than this are dropped (default 0)")
+    int draftMin;
+
+    @Option(names = "--draft-p-min", defaultValue = "" + SchedulerOptions.DEFAULT_DRAFT_P_MIN,
+            description = "the draft model stops after a token below this probability (default ${DEFAULT-VALUE})")
+    float draftPMin;
 
     @Option(names = {"-t", "--threads"}, description = "threads (default: the CPUs this process may use)")
     int threads;
@@ -56,32 +69,61 @@ final class SpecBenchCommand extends CliCommand {
         if (text == null || text.isEmpty()) {
             throw new IllegalArgumentException("give a prompt with -f FILE or -p TEXT");
         }
-        try (Engine engine = Engine.load(model, new EngineOptions(threads, 4096, 0, true, 0))) {
+        try (Engine engine = Engine.load(model, new EngineOptions(threads, 4096, 0, true, 0));
+             DraftModel draftModel = draft == null ? null : DraftModel.load(draft, engine, true)) {
             int[] tokens = engine.tokenizer().encode(text, true, true);
             int ctx = tokens.length + gen + draftMax + 8;
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", model.getFileName().toString());
+            out.put("drafter", draftModel == null ? "ngram" : "model");
+            if (draftModel != null) {
+                out.put("draft_model", draft.getFileName().toString());
+                out.put("draft_p_min", draftPMin);
+            }
             out.put("threads", engine.pool().threads());
             out.put("prompt_tokens", tokens.length);
             out.put("n_gen", gen);
             out.put("draft_max", draftMax);
-            Run plain = run(engine, tokens, new SchedulerOptions(1, ctx, 1, 512));
-            Run spec = run(engine, tokens, new SchedulerOptions(1, ctx, 1, 512).withDraftMax(draftMax));
-            out.put("plain_tok_s", plain.rate);
-            out.put("spec_tok_s", spec.rate);
-            out.put("speedup", spec.rate / plain.rate);
+            out.put("draft_min", draftMin);
+            SchedulerOptions base = new SchedulerOptions(1, ctx, 1, 512);
+            Tally plain = new Tally();
+            Tally spec = new Tally();
+            try (Scheduler ps = new Scheduler(engine, base);
+                 Scheduler ss = new Scheduler(engine, base.withDraftMax(draftMax).withDraftMin(draftMin)
+                         .withDraftPMin(draftPMin), draftModel)) {
+                // alternating, so that a change in the machine's load affects both alike; r == 0 warms up
+                for (int r = 0; r <= reps; r++) {
+                    rep(ps, tokens, plain, r > 0);
+                    rep(ss, tokens, spec, r > 0);
+                }
+            }
+            out.put("reps", reps);
+            out.put("plain_tok_s_all", plain.rates);
+            out.put("spec_tok_s_all", spec.rates);
+            out.put("plain_tok_s", plain.rate());
+            out.put("spec_tok_s", spec.rate());
+            out.put("speedup", spec.rate() / plain.rate());
             out.put("drafted", spec.drafted);
             out.put("accepted", spec.accepted);
             out.put("acceptance", spec.drafted == 0 ? 0 : (double) spec.accepted / spec.drafted);
+            out.put("target_steps_per_token", spec.steps / (double) spec.generated);
             out.put("same_output", plain.text.equals(spec.text));
             // what a step costs: one token, and one token with draft_max drafts (all verified in one pass); the
             // speed-up at acceptance a is about (1 + accepted per step) / (cost ratio), whatever the model writes
-            double one = forwardMs(engine, 1);
-            double full = forwardMs(engine, draftMax + 1);
+            var tf = engine.model().transformer();
+            double one = forwardMs(engine, tf, 1);
+            double full = forwardMs(engine, tf, draftMax + 1);
             out.put("step_ms_1_token", one);
             out.put("step_ms_" + (draftMax + 1) + "_tokens", full);
-            out.put("speedup_if_all_accepted", (draftMax + 1) / (full / one));
-            out.put("generated_tokens", spec.generated);
+            if (draftModel == null) {
+                out.put("speedup_if_all_accepted", (draftMax + 1) / (full / one));
+            } else {
+                // drafting draft_max tokens takes draft_max one-token passes of the draft model
+                double draftOne = forwardMs(engine, draftModel.transformer(), 1);
+                out.put("draft_step_ms_1_token", draftOne);
+                out.put("speedup_if_all_accepted", (draftMax + 1) / ((full + draftMax * draftOne) / one));
+            }
+            out.put("generated_tokens", spec.last.generatedTokens());
             if (json) {
                 out().println(Json.write(out));
             } else {
@@ -91,9 +133,8 @@ final class SpecBenchCommand extends CliCommand {
         }
     }
 
-    /** Median milliseconds of a forward pass over n tokens at positions 64.. of a fresh cache. */
-    private double forwardMs(Engine engine, int n) {
-        var tf = engine.model().transformer();
+    /** Median milliseconds of a forward pass of {@code tf} over n tokens at positions 64.. of a fresh cache. */
+    private double forwardMs(Engine engine, Transformer tf, int n) {
         var cache = tf.newCache(64 + n + 1);
         float[] logits = new float[n * tf.vocabularySize()];
         var b = new dev.flint.engine.model.Batch();
@@ -112,33 +153,40 @@ final class SpecBenchCommand extends CliCommand {
         return BenchCommand.median(ms);
     }
 
-    private record Run(double rate, long drafted, long accepted, String text, int generated) {
+    /** What the timed repetitions of one configuration produced. */
+    private static final class Tally {
+        final List<Double> rates = new ArrayList<>();
+        long drafted;
+        long accepted;
+        long steps;
+        long generated;
+        String text;
+        Completion last;
+
+        double rate() {
+            return BenchCommand.median(rates);
+        }
     }
 
-    /** Median generation rate over the repetitions (the prompt is evaluated first, outside the timing). */
-    private Run run(Engine engine, int[] tokens, SchedulerOptions options) throws Exception {
-        try (Scheduler s = new Scheduler(engine, options)) {
-            List<Double> rates = new ArrayList<>();
-            Completion last = null;
-            long drafted = 0;
-            long accepted = 0;
-            for (int r = 0; r <= reps; r++) {
-                // a fresh slot each time: fill the prompt first, then time the generation alone
-                Job warm = new Job(tokens, 0, SamplerConfig.greedy(), null, true, 0, false, 0, null, 0);
-                submit(s, warm);
-                Job job = new Job(tokens, gen, SamplerConfig.greedy(), null, true, 0, true, 0, null, 0);
-                long d0 = s.draftedTokens();
-                long a0 = s.acceptedDraftTokens();
-                Completion c = submit(s, job);
-                if (r > 0) { // r == 0 warms the kernels up
-                    rates.add(c.generatedTokens() / (c.timings().predictedMs() / 1e3));
-                    drafted += s.draftedTokens() - d0;
-                    accepted += s.acceptedDraftTokens() - a0;
-                }
-                last = c;
-            }
-            return new Run(BenchCommand.median(rates), drafted, accepted, last.text(), last.generatedTokens());
+    /** One repetition: the prompt is evaluated first, outside the timing, then the generation is timed. */
+    private void rep(Scheduler s, int[] tokens, Tally t, boolean timed) throws Exception {
+        // a fresh slot each time: two tokens, so that a draft model follows the prompt in the one decode step (it
+        // does so in the first decode step)
+        submit(s, new Job(tokens, 2, SamplerConfig.greedy(), null, true, 0, false, 0, null, 0));
+        Job job = new Job(tokens, gen, SamplerConfig.greedy(), null, true, 0, true, 0, null, 0);
+        long d0 = s.draftedTokens();
+        long a0 = s.acceptedDraftTokens();
+        long s0 = s.decodeSteps();
+        Completion c = submit(s, job);
+        if (timed) {
+            t.rates.add(c.generatedTokens() / (c.timings().predictedMs() / 1e3));
+            t.drafted += s.draftedTokens() - d0;
+            t.accepted += s.acceptedDraftTokens() - a0;
+            t.steps += s.decodeSteps() - s0;
+            t.generated += c.generatedTokens();
         }
+        t.text = c.text();
+        t.last = c;
     }
 
     private static Completion submit(Scheduler s, Job job) throws Exception {

@@ -79,6 +79,23 @@ class CommandsTest {
     }
 
     @Test
+    void benchSpecWithADraftModelComparesItsDraftsAgainstPlainGreedyDecoding() throws Exception {
+        String model = Fixtures.model("stories260K-F32.gguf").toString();
+        CliRunner r = CliRunner.run("bench", "spec", "-m", model, "--draft", model, "--draft-p-min", "0",
+                "-p", "Once upon a time", "-n", "24", "-r", "1", "-t", "1", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals("model", j.get("drafter").asText());
+        assertEquals("stories260K-F32.gguf", j.get("draft_model").asText());
+        assertTrue(j.get("same_output").asBoolean());
+        assertEquals(24, j.get("generated_tokens").asInt());
+        assertTrue(j.get("drafted").asInt() > 0);
+        assertTrue(j.get("acceptance").asDouble() > 0.9, "a model drafting for itself: " + j);
+        assertTrue(j.get("target_steps_per_token").asDouble() < 0.5, j.toString());
+        assertTrue(j.get("draft_step_ms_1_token").asDouble() > 0);
+    }
+
+    @Test
     void evalAcceptsTokenIds() throws Exception {
         CliRunner r = CliRunner.run("eval", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
                 "--tokens", "1,403,407,261,378", "--top", "3");

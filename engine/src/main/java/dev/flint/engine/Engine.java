@@ -6,8 +6,8 @@ import dev.flint.engine.generate.Generator;
 import dev.flint.engine.generate.Session;
 import dev.flint.engine.generate.SessionFactory;
 import dev.flint.engine.generate.TokenListener;
-import dev.flint.engine.model.Batch;
 import dev.flint.engine.model.Model;
+import dev.flint.engine.model.WarmUp;
 import dev.flint.engine.parallel.WorkerPool;
 import dev.flint.engine.tokenizer.Tokenizer;
 
@@ -72,26 +72,7 @@ public final class Engine implements AutoCloseable {
      * during the first user's request.
      */
     private void warmUp() {
-        var tf = model.transformer();
-        int n = Math.min(options.batchSize(), 32);
-        var cache = tf.newCache(n + 16);
-        Batch b = new Batch();
-        float[] logits = new float[tf.vocabularySize()];
-        for (int round = 0; round < 3; round++) {
-            b.clear();
-            for (int i = 0; i < n; i++) {
-                b.add(i % tf.vocabularySize(), i, cache, i == n - 1);
-            }
-            tf.forward(b, logits, pool);
-            for (int i = 0; i < 12; i++) {
-                b.clear().add(1, n + i, cache, true);
-                tf.forward(b, logits, pool);
-            }
-            // what a keystroke runs: a cached run moved by one position, then a batch of two new tokens
-            tf.shiftCache(cache, 1, 2, n - 1);
-            b.clear().add(2, n + 12, cache, false).add(3, n + 13, cache, true);
-            tf.forward(b, logits, pool);
-        }
+        WarmUp.run(model.transformer(), pool, options.batchSize());
     }
 
     public Model model() {

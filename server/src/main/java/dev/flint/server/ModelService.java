@@ -7,6 +7,7 @@ import dev.flint.engine.sched.JobListener;
 import dev.flint.engine.sched.QueueFullException;
 import dev.flint.engine.sched.Scheduler;
 import dev.flint.engine.sched.SchedulerOptions;
+import dev.flint.engine.spec.DraftModel;
 import dev.flint.engine.tokenizer.Tokenizer;
 import dev.flint.server.chat.ChatTemplate;
 import dev.flint.server.fim.FimPromptBuilder;
@@ -30,12 +31,22 @@ public final class ModelService implements AutoCloseable {
     private final ChatTemplate chat;
     private final ServerMetrics metrics;
     private final int batchSize;
+    private final Optional<DraftModel> draft;
     private final long created = System.currentTimeMillis() / 1000;
 
     public ModelService(Engine engine, Path modelPath, SchedulerOptions options) {
+        this(engine, modelPath, options, null);
+    }
+
+    /**
+     * @param draft a draft model for speculative decoding (drafts when {@code options.draftMax() > 0}), or null for
+     *              n-gram self-speculation; the caller closes it after this service
+     */
+    public ModelService(Engine engine, Path modelPath, SchedulerOptions options, DraftModel draft) {
         this.engine = engine;
         this.modelPath = modelPath;
-        this.scheduler = new Scheduler(engine, options);
+        this.draft = Optional.ofNullable(draft);
+        this.scheduler = new Scheduler(engine, options, draft);
         String name = modelPath.getFileName().toString();
         this.modelId = name.endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
         Tokenizer tk = engine.tokenizer();
@@ -81,6 +92,11 @@ public final class ModelService implements AutoCloseable {
 
     public Scheduler scheduler() {
         return scheduler;
+    }
+
+    /** The draft model speculation uses, if the server was given one. */
+    public Optional<DraftModel> draftModel() {
+        return draft;
     }
 
     public ChatTemplate chat() {

@@ -4,6 +4,7 @@ import dev.flint.engine.Fixtures;
 import dev.flint.engine.Engine;
 import dev.flint.engine.EngineOptions;
 import dev.flint.engine.sched.SchedulerOptions;
+import dev.flint.engine.spec.DraftModel;
 
 import java.io.IOException;
 import java.net.URI;
@@ -23,9 +24,18 @@ public final class TestServer implements AutoCloseable {
         this(model(model), slots, ctx, queue, apiKey);
     }
 
+    public final DraftModel draft;
+
     public TestServer(Path model, int slots, int ctx, int queue, String apiKey) throws IOException {
-        engine = Engine.load(model, EngineOptions.defaults().withThreads(1).withWarmup(false).withContextLength(ctx));
-        service = new ModelService(engine, model, new SchedulerOptions(slots, ctx, queue, 64));
+        this(model, new SchedulerOptions(slots, ctx, queue, 64), null, apiKey);
+    }
+
+    /** A server with these scheduler options and, when {@code draftModel} is not null, that draft model. */
+    public TestServer(Path model, SchedulerOptions options, Path draftModel, String apiKey) throws IOException {
+        engine = Engine.load(model, EngineOptions.defaults().withThreads(1).withWarmup(false)
+                .withContextLength(options.contextLength()));
+        draft = draftModel == null ? null : DraftModel.load(draftModel, engine, false);
+        service = new ModelService(engine, model, options, draft);
         server = new FlintServer(service, new ServerConfig("127.0.0.1", 0, apiKey, false,
                 ServerConfig.DEFAULT_MAX_BODY)).start();
     }
@@ -64,6 +74,9 @@ public final class TestServer implements AutoCloseable {
     public void close() {
         server.close();
         service.close();
+        if (draft != null) {
+            draft.close();
+        }
         engine.close();
     }
 }

@@ -8,6 +8,7 @@ import dev.flint.engine.kv.PrefixTree;
 import dev.flint.engine.model.Batch;
 import dev.flint.engine.model.Transformer;
 import dev.flint.engine.sampling.Sampler;
+import dev.flint.engine.spec.DraftModel;
 import dev.flint.engine.spec.NgramDrafter;
 import dev.flint.engine.tokenizer.Vocabulary;
 
@@ -25,6 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * for a free slot. Cancellation is checked for every slot before every step, so a cancelled job costs at most the
  * step that was already running. Knows nothing about HTTP: transports submit {@link Job}s and receive
  * {@link JobListener} callbacks.
+ *
+ * <p>Over the ~500 lines a class should have: the loop's phases (admission, batch building, sampling, the stop
+ * rules) share the slots' state and are easier to follow in one place; speculation with a draft model lives in
+ * {@link ModelDrafter}, reuse of moved runs in {@link ChunkReuse}.
  */
 public final class Scheduler implements AutoCloseable {
     /** A submitted job and what the scheduler tracks about it. */
@@ -74,10 +79,19 @@ public final class Scheduler implements AutoCloseable {
     private static final int MIN_RESTORED = 16; // a copy from the tree must save at least this many tokens
     private final AtomicLong draftsAccepted = new AtomicLong();
     private final NgramDrafter drafter = new NgramDrafter(2, 4);
+    private final ModelDrafter modelDrafter; // null: n-gram self-speculation (when draftMax > 0)
     private volatile int busy;
     private volatile boolean running = true;
 
     public Scheduler(Engine engine, SchedulerOptions options) {
+        this(engine, options, null);
+    }
+
+    /**
+     * @param draft a draft model sharing the engine's vocabulary (see {@link DraftModel#load}); null for n-gram
+     *              self-speculation. It drafts when {@code options.draftMax() > 0}; the caller keeps ownership.
+     */
+    public Scheduler(Engine engine, SchedulerOptions options, DraftModel draft) {
         this.engine = engine;
         this.transformer = engine.model().transformer();
         this.vocab = engine.tokenizer().vocabulary();
@@ -92,6 +106,8 @@ public final class Scheduler implements AutoCloseable {
         this.prefixes = options.cacheRamMiB() > 0
                 ? new PrefixTree(slots[0].cache.layers(), slots[0].cache.kvDim(), treeBytes) : null;
         this.logits = new float[options.slots() * (1 + options.draftMax()) * nVocab];
+        this.modelDrafter = draft != null && options.draftMax() > 0
+                ? new ModelDrafter(draft, engine.pool(), vocab, nVocab, options) : null;
         this.loop = Thread.ofPlatform().name("flint-scheduler").daemon(true).start(this::run);
     }
 
@@ -176,7 +192,7 @@ public final class Scheduler implements AutoCloseable {
         return t == null ? 0 : t.bytes();
     }
 
-    /** Tokens proposed by n-gram self-speculation since start. */
+    /** Tokens proposed for verification since start, by the draft model or n-gram self-speculation. */
     public long draftedTokens() {
         return drafted.get();
     }
@@ -190,9 +206,29 @@ public final class Scheduler implements AutoCloseable {
         return decodeSteps.get();
     }
 
+    /** True when a draft model drafts (else n-gram self-speculation does, if {@code draftMax > 0}). */
+    public boolean hasDraftModel() {
+        return modelDrafter != null;
+    }
+
+    /**
+     * Tokens the draft model evaluated to follow the slots since start (prompts, accepted tokens), not counting its
+     * own drafts; moved runs and common prefixes it reused are not evaluated. 0 without a draft model.
+     */
+    public long draftTokensComputed() {
+        ModelDrafter d = modelDrafter;
+        return d == null ? 0 : d.tokensComputed();
+    }
+
+    /** Bytes of the slots' draft-model KV caches (0 without a draft model, and after {@link #close}). */
+    public long draftCacheBytes() {
+        ModelDrafter d = modelDrafter;
+        return d == null ? 0 : d.bytes();
+    }
+
     /** A snapshot of one slot for monitoring ({@code /slots}). */
     public record SlotState(int id, boolean processing, long jobId, int cachedTokens, int promptTokens,
-                            int generatedTokens) {
+                            int generatedTokens, int draftCachedTokens) {
     }
 
     /** Racy snapshot, good enough for monitoring. */
@@ -202,7 +238,8 @@ public final class Scheduler implements AutoCloseable {
             Slot s = slots[i];
             Entry e = s.job;
             out[i] = new SlotState(i, e != null, e == null ? -1 : e.id, s.length,
-                    e == null ? 0 : e.job.prompt().length, s.generated);
+                    e == null ? 0 : e.job.prompt().length, s.generated,
+                    modelDrafter == null ? 0 : modelDrafter.cachedTokens(i));
         }
         return out;
     }
@@ -306,6 +343,9 @@ public final class Scheduler implements AutoCloseable {
         if (job.cachePrompt() && options.cacheReuse() > 0) {
             reuseMovedRuns(s, held, job.prompt(), reuse);
         }
+        if (modelDrafter != null) {
+            modelDrafter.start(s, job.prompt(), job.cachePrompt());
+        }
         s.sampler = new Sampler(job.sampling(), nVocab);
         for (int t : job.prompt()) {
             s.sampler.accept(t);
@@ -366,31 +406,35 @@ public final class Scheduler implements AutoCloseable {
         batch.clear();
         int row = 0;
         int budget = Math.max(options.stepTokens(), slots.length);
-        // decode tokens first: they are what users are waiting on
         for (Slot s : slots) {
             s.logitRow = -1;
-            if (s.job == null) {
-                continue;
-            }
-            if (s.job.job.cancellation().isCancelled()) {
+            if (s.job != null && s.job.job.cancellation().isCancelled()) {
                 finish(s, FinishReason.CANCELLED, null);
+            }
+        }
+        if (modelDrafter != null) {
+            draftWithModel(budget);
+        }
+        // decode tokens first: they are what users are waiting on
+        for (Slot s : slots) {
+            if (s.job == null || s.prefilling()) {
                 continue;
             }
-            if (!s.prefilling()) {
-                batch.add(s.pending, s.length, s.cache, true);
-                s.push(s.pending);
-                s.decodeSteps++;
-                decodeSteps.incrementAndGet();
-                s.logitRow = row++;
-                budget--;
+            batch.add(s.pending, s.length, s.cache, true);
+            s.push(s.pending);
+            s.decodeSteps++;
+            decodeSteps.incrementAndGet();
+            s.logitRow = row++;
+            budget--;
+            if (modelDrafter == null) {
                 s.drafts = draft(s, budget - slots.length);
-                for (int i = 0; i < s.drafts; i++) {
-                    batch.add(s.draft[i], s.length, s.cache, true);
-                    s.push(s.draft[i]);
-                    row++;
-                }
-                budget -= s.drafts;
             }
+            for (int i = 0; i < s.drafts; i++) {
+                batch.add(s.draft[i], s.length, s.cache, true);
+                s.push(s.draft[i]);
+                row++;
+            }
+            budget -= s.drafts;
         }
         for (Slot s : slots) {
             if (s.job == null || !s.prefilling() || budget <= 0) {
@@ -423,25 +467,59 @@ public final class Scheduler implements AutoCloseable {
         for (Slot s : slots) {
             if (s.job != null && s.logitRow >= 0) {
                 afterLogits(s);
+                if (modelDrafter != null) {
+                    modelDrafter.afterVerify(s);
+                }
             }
         }
     }
 
     /**
-     * Drafts tokens to follow the slot's context for a greedy job (n-gram self-speculation); they are verified in
-     * the same forward pass. Returns how many, within the job's token limit, the context and {@code room}.
+     * Lets the draft model draft for every decoding slot, within the same limits n-gram drafts have (the step's
+     * token budget, the job's token limit, the context), and keeps its caches following the prefilling slots.
+     */
+    private void draftWithModel(int budget) {
+        for (Slot s : slots) {
+            s.draftRoom = 0;
+            if (s.job == null || s.prefilling()) {
+                continue;
+            }
+            budget--;
+            s.draftRoom = draftRoom(s, budget - slots.length, s.length + 1);
+            budget -= s.draftRoom;
+        }
+        drafted.addAndGet(modelDrafter.draft(slots));
+    }
+
+    /**
+     * How many drafts may follow the slot's pending token: within {@code room}, the job's token limit (each accepted
+     * draft and the token after the last one are emitted) and the context, after the pending token brings the slot
+     * to {@code length} cells. 0 when below {@code draftMin}.
+     */
+    private int draftRoom(Slot s, int room, int length) {
+        Job job = s.job.job;
+        int n = Math.min(Math.min(s.draft.length, room), job.maxTokens() - s.generated - 1);
+        n = Math.min(n, s.cache.capacity() - length - 1);
+        return n < Math.max(1, options.draftMin()) ? 0 : n;
+    }
+
+    /**
+     * Drafts tokens to follow the slot's context (n-gram self-speculation); they are verified in the same forward
+     * pass. Returns how many, within the job's token limit, the context and {@code room}; 0 when fewer than
+     * {@code draftMin} were found.
      */
     private int draft(Slot s, int room) {
-        Job job = s.job.job;
-        if (s.draft.length == 0 || !job.sampling().isGreedy()) {
+        if (s.draft.length == 0) {
             return 0;
         }
-        int n = Math.min(Math.min(s.draft.length, room), job.maxTokens() - s.generated - 1);
-        n = Math.min(n, s.cache.capacity() - s.length - 1);
+        int n = draftRoom(s, room, s.length);
         if (n <= 0) {
             return 0;
         }
         int k = drafter.draft(s.tokens, s.length, n, s.draft);
+        if (k < options.draftMin()) {
+            return 0;
+        }
         drafted.addAndGet(k);
         return k;
     }
@@ -449,8 +527,12 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Samples from the slot's rows of logits: the token after its pending one, then, while drafts are confirmed,
      * the tokens after each of them. A draft that differs from what the sampler picks ends the run: the picked token
-     * becomes the pending one and the cells of the rejected drafts are dropped. Greedy output is the same as without
-     * drafts, since every emitted token is the sampler's pick from logits over the same context.
+     * becomes the pending one and the cells of the rejected drafts are dropped. The output is the same as without
+     * drafts, since every emitted token is the sampler's pick from logits over the same context: under greedy
+     * sampling token for token; under random sampling in distribution, and token for token with the same seed, since
+     * the sampler draws once per emitted token either way. (This is speculative sampling with a draft distribution
+     * that puts all its mass on the drafted token: accepted with probability p(draft), and on rejection the token
+     * drawn is distributed as p without the draft, which is the residual distribution of Leviathan et al.)
      */
     private void afterLogits(Slot s) {
         int k = s.drafts;
@@ -602,6 +684,9 @@ public final class Scheduler implements AutoCloseable {
             keepWhatIsValid(s);
         }
         s.lastUsed = System.nanoTime();
+        if (modelDrafter != null) {
+            modelDrafter.afterVerify(s); // before the listener hears of it, so the slot is settled when it does
+        }
         s.release();
         busy = slots.length - freeSlots();
         e.listener.onDone(c);
@@ -658,6 +743,9 @@ public final class Scheduler implements AutoCloseable {
                 e.listener.onDone(new Completion(c.text(), c.finishReason(), c.generatedTokens(), c.promptTokens(),
                         c.cachedTokens(), c.slot(), "", c.timings(), msg));
             }
+            if (modelDrafter != null) {
+                modelDrafter.forget(s.id); // a pass may have failed midway: its cells are not to be trusted
+            }
         }
     }
 
@@ -675,6 +763,9 @@ public final class Scheduler implements AutoCloseable {
             loop.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (modelDrafter != null && !loop.isAlive()) {
+            modelDrafter.release(); // the draft caches go with the slots; the model itself is the caller's
         }
     }
 }

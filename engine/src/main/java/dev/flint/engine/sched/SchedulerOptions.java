@@ -7,13 +7,16 @@ package dev.flint.engine.sched;
  * @param stepTokens     tokens one forward pass evaluates at most (decode tokens of all slots plus prompt chunks)
  * @param cacheReuse     shortest run of cached tokens, beyond the common prefix, that is moved to its new position
  *                       (keys re-rotated) instead of recomputed; 0 turns it off (llama.cpp's {@code --cache-reuse})
- * @param draftMax       tokens drafted per decode step by n-gram self-speculation for greedy jobs, verified in the
- *                       same forward pass; 0 turns speculation off
+ * @param draftMax       tokens drafted per decode step (by the draft model when the scheduler has one, else by n-gram
+ *                       self-speculation), verified in the same forward pass; 0 turns speculation off
  * @param cacheRamMiB    host memory for the prefix tree that keeps slots' sequences when other prompts take their
  *                       slots, so any slot can take a prefix back later; 0 turns it off
+ * @param draftMin       drafts shorter than this are not verified (llama.cpp's {@code --draft-min}); 0 keeps all
+ * @param draftPMin      the draft model stops drafting after a token whose probability is below this (llama.cpp's
+ *                       {@code --draft-p-min}); n-gram drafts have no probabilities and ignore it
  */
 public record SchedulerOptions(int slots, int contextLength, int queueCapacity, int stepTokens, int cacheReuse,
-                               int draftMax, int cacheRamMiB) {
+                               int draftMax, int cacheRamMiB, int draftMin, float draftPMin) {
     public static final int DEFAULT_CACHE_RAM_MIB = 512;
 
     /**
@@ -22,13 +25,24 @@ public record SchedulerOptions(int slots, int contextLength, int queueCapacity, 
      */
     public static final int DEFAULT_CACHE_REUSE = 32;
 
+    /** llama.cpp's default: only drafts the draft model is quite sure of are worth a verification row. */
+    public static final float DEFAULT_DRAFT_P_MIN = 0.9f;
+
     public SchedulerOptions {
         if (slots < 1 || contextLength < 2 || queueCapacity < 0 || stepTokens < slots || cacheReuse < 0
-                || draftMax < 0 || draftMax > 64 || cacheRamMiB < 0) {
+                || draftMax < 0 || draftMax > 64 || cacheRamMiB < 0 || draftMin < 0 || draftMin > draftMax && draftMax > 0
+                || !(draftPMin >= 0f && draftPMin <= 1f)) {
             throw new IllegalArgumentException("bad scheduler options: slots " + slots + ", context " + contextLength
                     + ", queue " + queueCapacity + ", step tokens " + stepTokens + ", cache reuse " + cacheReuse
-                    + ", draft max " + draftMax + " (0..64), cache RAM " + cacheRamMiB + " MiB");
+                    + ", draft max " + draftMax + " (0..64), cache RAM " + cacheRamMiB + " MiB, draft min " + draftMin
+                    + " (0..draft max), draft p-min " + draftPMin + " (0..1)");
         }
+    }
+
+    public SchedulerOptions(int slots, int contextLength, int queueCapacity, int stepTokens, int cacheReuse,
+                            int draftMax, int cacheRamMiB) {
+        this(slots, contextLength, queueCapacity, stepTokens, cacheReuse, draftMax, cacheRamMiB, 0,
+                DEFAULT_DRAFT_P_MIN);
     }
 
     public SchedulerOptions(int slots, int contextLength, int queueCapacity, int stepTokens) {
@@ -36,14 +50,27 @@ public record SchedulerOptions(int slots, int contextLength, int queueCapacity, 
     }
 
     public SchedulerOptions withDraftMax(int n) {
-        return new SchedulerOptions(slots, contextLength, queueCapacity, stepTokens, cacheReuse, n, cacheRamMiB);
+        return new SchedulerOptions(slots, contextLength, queueCapacity, stepTokens, cacheReuse, n, cacheRamMiB,
+                draftMin, draftPMin);
+    }
+
+    public SchedulerOptions withDraftMin(int n) {
+        return new SchedulerOptions(slots, contextLength, queueCapacity, stepTokens, cacheReuse, draftMax, cacheRamMiB,
+                n, draftPMin);
+    }
+
+    public SchedulerOptions withDraftPMin(float p) {
+        return new SchedulerOptions(slots, contextLength, queueCapacity, stepTokens, cacheReuse, draftMax, cacheRamMiB,
+                draftMin, p);
     }
 
     public SchedulerOptions withCacheRamMiB(int n) {
-        return new SchedulerOptions(slots, contextLength, queueCapacity, stepTokens, cacheReuse, draftMax, n);
+        return new SchedulerOptions(slots, contextLength, queueCapacity, stepTokens, cacheReuse, draftMax, n,
+                draftMin, draftPMin);
     }
 
     public SchedulerOptions withCacheReuse(int n) {
-        return new SchedulerOptions(slots, contextLength, queueCapacity, stepTokens, n, draftMax, cacheRamMiB);
+        return new SchedulerOptions(slots, contextLength, queueCapacity, stepTokens, n, draftMax, cacheRamMiB,
+                draftMin, draftPMin);
     }
 }

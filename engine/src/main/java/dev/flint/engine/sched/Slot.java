@@ -40,6 +40,7 @@ final class Slot {
     int logitRow = -1;   // row of this slot in the step's logits, or -1
     final int[] draft;   // tokens drafted this step (verified in rows logitRow + 1 ..)
     int drafts;
+    int draftRoom;       // drafts this step may hold (set before the draft model drafts)
 
     Slot(int id, KvCache cache, int draftMax) {
         this.id = id;
@@ -105,6 +106,7 @@ final class Slot {
         pending = -1;
         logitRow = -1;
         drafts = 0;
+        draftRoom = 0;
         text.setLength(0);
         emitted = 0;
         generated = 0;

@@ -100,6 +100,23 @@ class SchedulerTest {
     }
 
     @Test
+    void sampledJobsGiveTheSameTokensWithNgramDraftsForTheSameSeed() throws Exception {
+        // drafts are verified by sampling at every position, one draw per emitted token as without drafts
+        String text = "Tom had a red ball. Tom had a red ball. Tom had a red ball. Tom had a";
+        int[] a = engine.tokenizer().encode(text, true, false);
+        SamplerConfig sampled = SamplerConfig.defaults().withTemperature(0.5f).withSeed(7L);
+        String plain;
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {
+            plain = submit(s, Job.of(a, 40, sampled)).get(30, TimeUnit.SECONDS).text();
+        }
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64).withDraftMax(8))) {
+            assertEquals(plain, submit(s, Job.of(a, 40, sampled)).get(30, TimeUnit.SECONDS).text());
+            assertTrue(s.acceptedDraftTokens() > 0, "accepted " + s.acceptedDraftTokens() + " of "
+                    + s.draftedTokens());
+        }
+    }
+
+    @Test
     void maxLinesEndsTheCompletionBeforeItsNthLineBreak() throws Exception {
         int[] a = engine.tokenizer().encode("Once upon a time", true, false);
         try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64))) {

@@ -49,9 +49,15 @@ public final class ServerMetrics {
                 .description("prompt tokens evaluated by forward passes (the rest came from caches)")
                 .register(registry);
         FunctionCounter.builder("flint_draft_tokens", scheduler, Scheduler::draftedTokens)
-                .description("tokens proposed by n-gram self-speculation").register(registry);
+                .description("tokens proposed for verification by speculation (the draft model, else n-gram)")
+                .register(registry);
         FunctionCounter.builder("flint_draft_tokens_accepted", scheduler, Scheduler::acceptedDraftTokens)
                 .description("drafted tokens the model confirmed").register(registry);
+        FunctionCounter.builder("flint_draft_model_tokens_computed", scheduler, Scheduler::draftTokensComputed)
+                .description("tokens the draft model evaluated to follow the slots (prompts, accepted tokens)")
+                .register(registry);
+        Gauge.builder("flint_draft_cache_bytes", scheduler, Scheduler::draftCacheBytes)
+                .description("memory held by the slots' draft-model KV caches").register(registry);
         FunctionCounter.builder("flint_prompt_tokens_restored", scheduler, Scheduler::promptTokensRestored)
                 .description("prompt tokens taken back from the prefix tree after other prompts displaced them")
                 .register(registry);

@@ -62,12 +62,16 @@ public final class LlamaInfoHandlers {
 
     public void props(Context ctx) {
         ObjectNode r = Json.object();
+        var o = service.scheduler().options();
         r.putObject("default_generation_settings").put("n_ctx", service.contextPerSlot())
-                .put("model", service.modelId()).put("n_predict", -1);
+                .put("model", service.modelId()).put("n_predict", -1)
+                .put("speculative", o.draftMax() > 0).put("speculative.n_max", o.draftMax())
+                .put("speculative.n_min", o.draftMin()).put("speculative.p_min", o.draftPMin());
         r.put("total_slots", service.scheduler().slotCount()).put("model_path", service.modelPath().toString())
                 .put("chat_template", service.chat().source()).put("build_info", "flint")
                 .put("infill", service.fim().isPresent())
-                .put("fim_family", service.fim().map(f -> f.tokens().family()).orElse(null));
+                .put("fim_family", service.fim().map(f -> f.tokens().family()).orElse(null))
+                .put("draft_model_path", service.draftModel().map(d -> d.path().toString()).orElse(null));
         ctx.json(r);
     }
 
@@ -76,7 +80,8 @@ public final class LlamaInfoHandlers {
         for (Scheduler.SlotState s : service.scheduler().slotStates()) {
             arr.addObject().put("id", s.id()).put("id_task", s.jobId()).put("n_ctx", service.contextPerSlot())
                     .put("is_processing", s.processing()).put("n_cached", s.cachedTokens())
-                    .put("n_prompt_tokens", s.promptTokens()).put("n_decoded", s.generatedTokens());
+                    .put("n_prompt_tokens", s.promptTokens()).put("n_decoded", s.generatedTokens())
+                    .put("n_draft_cached", s.draftCachedTokens());
         }
         ctx.json(arr);
     }
