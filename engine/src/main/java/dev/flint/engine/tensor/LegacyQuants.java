@@ -7,6 +7,7 @@ import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -38,6 +39,13 @@ final class LegacyQuants {
         private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
         /** Rows per batch tile: each loaded activation vector feeds this many rows. */
         private static final int TILE_ROWS = 4;
+        /**
+         * The kernels below use 512-bit shorts and floats; without AVX-512 the JIT cannot compile them to vector
+         * instructions (and runs them orders of magnitude slower), so other machines take {@link #portableDot}.
+         */
+        static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+        private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(Kernels.F, i -> i ^ 1);
+        private static final VectorShuffle<Float> QUAD = VectorShuffle.fromOp(Kernels.F, i -> i ^ 2);
 
         private final int blocks;
         /** Per thread: TILE_ROWS rows as doubled planes (2 * cols floats each), their scales, lane-sum scratch. */
@@ -75,6 +83,9 @@ final class LegacyQuants {
          */
         @Override
         protected float fusedDot(int row, Activations x, int t, float[] lanes) {
+            if (!WIDE) {
+                return portableDot(row, x, t, tile.get()[2 * TILE_ROWS]);
+            }
             long base = row * rowBytes;
             short[] xq = x.q16();
             float[] xd = x.d;
@@ -95,6 +106,34 @@ final class LegacyQuants {
             return hsum8(acc, lanes);
         }
 
+        /**
+         * The same float operations for any vector size: per block, each slice of L positions multiplies weights and
+         * activation integers (exact in float), sums each group of four neighbouring positions into all four lanes
+         * (exact), and adds {@code fma(isum, d_w * d_x, acc)} lane for lane; lane i of llama.cpp's eight is position
+         * 4i. {@code lanes} holds the 32 position accumulators.
+         */
+        float portableDot(int row, Activations x, int t, float[] lanes) {
+            long base = row * rowBytes;
+            float[] xq = x.f;
+            float[] xd = x.d;
+            int xo = t * cols;
+            int go = t * blocks;
+            java.util.Arrays.fill(lanes, 0, 32, 0f);
+            for (int b = 0; b < blocks; b++) {
+                long p = base + b * 34L;
+                FloatVector dd = FloatVector.broadcast(Kernels.F, Kernels.f16(data, p) * xd[go + b]);
+                for (int v = 0; v < 32; v += L) {
+                    FloatVector sum = Kernels.toFloat(Kernels.bytes(data, p + 2 + v))
+                            .mul(FloatVector.fromArray(Kernels.F, xq, xo + 32 * b + v));
+                    sum = sum.add(sum.rearrange(PAIR));
+                    sum = sum.add(sum.rearrange(QUAD));
+                    sum.fma(dd, FloatVector.fromArray(Kernels.F, lanes, v)).intoArray(lanes, v);
+                }
+            }
+            float[] a = lanes;
+            return ((a[0] + a[16]) + (a[8] + a[24])) + ((a[4] + a[20]) + (a[12] + a[28]));
+        }
+
         /** hsum_float_8: the upper half added to the lower, then (0 + 2) + (1 + 3). */
         private static float hsum8(FloatVector v, float[] a) {
             v.intoArray(a, 0);
@@ -111,7 +150,7 @@ final class LegacyQuants {
             float[][] tl = tile.get();
             float[] lanes = tl[2 * TILE_ROWS];
             int r = rowFrom;
-            if (n >= Activations.PLANE_BATCH) {
+            if (n >= Activations.PLANE_BATCH && WIDE) {
                 for (; r + TILE_ROWS <= rowTo; r += TILE_ROWS) {
                     for (int k = 0; k < TILE_ROWS; k++) {
                         decodePlanes(r + k, tl[k], tl[TILE_ROWS + k]);
