@@ -38,6 +38,13 @@ final class LegacyQuants {
         private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
         /** Rows per batch tile: each loaded activation vector feeds this many rows. */
         private static final int TILE_ROWS = 4;
+        /**
+         * Large batches run in chunks of token pairs whose activation planes take about this many bytes, so that they
+         * stay in a 1 MiB L2 cache while every row tile of the range passes over them (rows are decoded again for
+         * each chunk, which costs less than streaming all the planes from L3 for every tile): at 512 tokens, one
+         * thread, 896 x 4864 went from about 100-117 to 77 ms, 4864 x 896 from 91-93 to 72-80.
+         */
+        private static final int CHUNK_BYTES = 512 * 1024;
 
         private final int blocks;
         /** Per thread: TILE_ROWS rows as doubled planes (2 * cols floats each), their scales, lane-sum scratch. */
@@ -112,14 +119,21 @@ final class LegacyQuants {
             float[] lanes = tl[2 * TILE_ROWS];
             int r = rowFrom;
             if (n >= Activations.PLANE_BATCH) {
-                for (; r + TILE_ROWS <= rowTo; r += TILE_ROWS) {
-                    for (int k = 0; k < TILE_ROWS; k++) {
-                        decodePlanes(r + k, tl[k], tl[TILE_ROWS + k]);
-                    }
-                    for (int p = 0; p < (n + 1) / 2; p += 2) {
-                        tile4x2(tl, x, p, n, r, out, outStride);
+                int pairs = (n + 1) / 2;
+                int chunk = Math.max(2, CHUNK_BYTES / (8 * cols) & ~1); // pairs whose planes take CHUNK_BYTES
+                int end = rowFrom + (rowTo - rowFrom) / TILE_ROWS * TILE_ROWS;
+                for (int p0 = 0; p0 < pairs; p0 += chunk) {
+                    int p1 = Math.min(pairs, p0 + chunk);
+                    for (r = rowFrom; r < end; r += TILE_ROWS) {
+                        for (int k = 0; k < TILE_ROWS; k++) {
+                            decodePlanes(r + k, tl[k], tl[TILE_ROWS + k]);
+                        }
+                        for (int p = p0; p < p1; p += 2) {
+                            tile4x2(tl, x, p, n, r, out, outStride);
+                        }
                     }
                 }
+                r = end;
             }
             // rows left over (and batches too small for planes): per token, the row read once from memory and then
             // from the cache
