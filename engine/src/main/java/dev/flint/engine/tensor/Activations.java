@@ -54,7 +54,8 @@ public final class Activations {
      * Q8_0 batches of at least {@link #PLANE_BATCH} tokens only: tokens 2p and 2p + 1 side by side, each block of 32
      * split into its four "planes" the way llama.cpp's 8-lane kernels sum them (lane i of plane e holds element
      * 4i + e). Pair p starts at {@code p * 2 * cols}; within it block b at {@code 64 b}, plane e at {@code + 16 e},
-     * token 2p + h at {@code + 8 h}. A missing last token is zeros. Computed in {@link #set}.
+     * token 2p + h at {@code + 8 h}. A missing last token is zeros, and so is a missing last pair (the kernels take
+     * pairs two at a time). Computed in {@link #set}.
      */
     float[] planes() {
         return planes;
@@ -99,9 +100,13 @@ public final class Activations {
         int pairs = (n + 1) / 2;
         int blocks = cols / 32;
         if (planes == null) {
-            int cap = (capacity + 1) / 2;
+            int cap = (capacity + 3) / 4 * 2; // whole pairs of pairs: the kernels take two at a time
             planes = new float[cap * 2 * cols];
             pairScales = new float[cap * 16 * blocks];
+        }
+        if (pairs % 2 == 1) {
+            java.util.Arrays.fill(planes, pairs * 2 * cols, (pairs + 1) * 2 * cols, 0f);
+            java.util.Arrays.fill(pairScales, pairs * 16 * blocks, (pairs + 1) * 16 * blocks, 0f);
         }
         for (int p = 0; p < pairs; p++) {
             for (int h = 0; h < 2; h++) {

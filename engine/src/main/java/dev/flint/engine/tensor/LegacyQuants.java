@@ -46,6 +46,13 @@ final class LegacyQuants {
         static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
         private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(Kernels.F, i -> i ^ 1);
         private static final VectorShuffle<Float> QUAD = VectorShuffle.fromOp(Kernels.F, i -> i ^ 2);
+        /**
+         * Large batches run in chunks of token pairs whose activation planes take about this many bytes, so that they
+         * stay in a 1 MiB L2 cache while every row tile of the range passes over them (rows are decoded again for
+         * each chunk, which costs less than streaming all the planes from L3 for every tile): at 512 tokens, one
+         * thread, 896 x 4864 went from about 100-117 to 77 ms, 4864 x 896 from 91-93 to 72-80.
+         */
+        private static final int CHUNK_BYTES = 512 * 1024;
 
         private final int blocks;
         /** Per thread: TILE_ROWS rows as doubled planes (2 * cols floats each), their scales, lane-sum scratch. */
@@ -60,7 +67,7 @@ final class LegacyQuants {
                     t[k] = new float[2 * cols];
                     t[TILE_ROWS + k] = new float[blocks];
                 }
-                t[2 * TILE_ROWS] = new float[16 * TILE_ROWS];
+                t[2 * TILE_ROWS] = new float[32 * TILE_ROWS];
                 return t;
             });
         }
@@ -151,14 +158,21 @@ final class LegacyQuants {
             float[] lanes = tl[2 * TILE_ROWS];
             int r = rowFrom;
             if (n >= Activations.PLANE_BATCH && WIDE) {
-                for (; r + TILE_ROWS <= rowTo; r += TILE_ROWS) {
-                    for (int k = 0; k < TILE_ROWS; k++) {
-                        decodePlanes(r + k, tl[k], tl[TILE_ROWS + k]);
-                    }
-                    for (int p = 0; p < (n + 1) / 2; p++) {
-                        tile4(tl, x, p, n, r, out, outStride);
+                int pairs = (n + 1) / 2;
+                int chunk = Math.max(2, CHUNK_BYTES / (8 * cols) & ~1); // pairs whose planes take CHUNK_BYTES
+                int end = rowFrom + (rowTo - rowFrom) / TILE_ROWS * TILE_ROWS;
+                for (int p0 = 0; p0 < pairs; p0 += chunk) {
+                    int p1 = Math.min(pairs, p0 + chunk);
+                    for (r = rowFrom; r < end; r += TILE_ROWS) {
+                        for (int k = 0; k < TILE_ROWS; k++) {
+                            decodePlanes(r + k, tl[k], tl[TILE_ROWS + k]);
+                        }
+                        for (int p = p0; p < p1; p += 2) {
+                            tile4x2(tl, x, p, n, r, out, outStride);
+                        }
                     }
                 }
+                r = end;
             }
             // rows left over (and batches too small for planes): per token, the row read once from memory and then
             // from the cache
@@ -191,56 +205,74 @@ final class LegacyQuants {
         }
 
         /**
-         * Four decoded rows times token pair p (lanes 0-7 token 2p, lanes 8-15 token 2p + 1); each activation plane is
-         * loaded once for four rows. Per row and block: the four planes' products summed in float (exact integers),
-         * then {@code acc = fma(isum, d_x * d_w, acc)}. Written out in full: C2 must keep every vector in a register
-         * (a helper call it does not inline boxes them).
+         * Four decoded rows times token pairs p and p + 1 (lanes 0-7 token 2p, lanes 8-15 token 2p + 1, and so on);
+         * each activation plane is loaded once for four rows and each weight plane once for two pairs. Per row,
+         * pair and block: the four planes' products summed in float (exact integers), then
+         * {@code acc = fma(isum, d_x * d_w, acc)}. Written out in full: C2 must keep every vector in a register (a
+         * helper call it does not inline boxes them). Pair p + 1 may be past the last token: its lanes are zeros.
          */
-        private void tile4(float[][] tl, Activations x, int p, int n, int r, float[] out, int outStride) {
+        private void tile4x2(float[][] tl, Activations x, int p, int n, int r, float[] out, int outStride) {
             float[] xp = x.planes();
             float[] xs = x.pairScales();
             float[] w0 = tl[0], w1 = tl[1], w2 = tl[2], w3 = tl[3];
             float[] s0 = tl[4], s1 = tl[5], s2 = tl[6], s3 = tl[7];
-            int xo = p * 2 * cols;
-            int so = p * 16 * blocks;
-            FloatVector a0 = FloatVector.zero(F512), a1 = a0, a2 = a0, a3 = a0;
+            int xa = p * 2 * cols, xb = xa + 2 * cols;
+            int sa = p * 16 * blocks, sb = sa + 16 * blocks;
+            FloatVector a0 = FloatVector.zero(F512), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int b = 0; b < blocks; b++) {
                 int o = 64 * b;
-                FloatVector x0 = FloatVector.fromArray(F512, xp, xo + o);
-                FloatVector x1 = FloatVector.fromArray(F512, xp, xo + o + 16);
-                FloatVector x2 = FloatVector.fromArray(F512, xp, xo + o + 32);
-                FloatVector x3 = FloatVector.fromArray(F512, xp, xo + o + 48);
-                FloatVector dx = FloatVector.fromArray(F512, xs, so + 16 * b);
-                FloatVector q = FloatVector.fromArray(F512, w0, o).mul(x0);
-                q = FloatVector.fromArray(F512, w0, o + 16).fma(x1, q);
-                q = FloatVector.fromArray(F512, w0, o + 32).fma(x2, q);
-                q = FloatVector.fromArray(F512, w0, o + 48).fma(x3, q);
-                a0 = q.fma(dx.mul(s0[b]), a0);
-                q = FloatVector.fromArray(F512, w1, o).mul(x0);
-                q = FloatVector.fromArray(F512, w1, o + 16).fma(x1, q);
-                q = FloatVector.fromArray(F512, w1, o + 32).fma(x2, q);
-                q = FloatVector.fromArray(F512, w1, o + 48).fma(x3, q);
-                a1 = q.fma(dx.mul(s1[b]), a1);
-                q = FloatVector.fromArray(F512, w2, o).mul(x0);
-                q = FloatVector.fromArray(F512, w2, o + 16).fma(x1, q);
-                q = FloatVector.fromArray(F512, w2, o + 32).fma(x2, q);
-                q = FloatVector.fromArray(F512, w2, o + 48).fma(x3, q);
-                a2 = q.fma(dx.mul(s2[b]), a2);
-                q = FloatVector.fromArray(F512, w3, o).mul(x0);
-                q = FloatVector.fromArray(F512, w3, o + 16).fma(x1, q);
-                q = FloatVector.fromArray(F512, w3, o + 32).fma(x2, q);
-                q = FloatVector.fromArray(F512, w3, o + 48).fma(x3, q);
-                a3 = q.fma(dx.mul(s3[b]), a3);
+                FloatVector x0 = FloatVector.fromArray(F512, xp, xa + o);
+                FloatVector x1 = FloatVector.fromArray(F512, xp, xa + o + 16);
+                FloatVector x2 = FloatVector.fromArray(F512, xp, xa + o + 32);
+                FloatVector x3 = FloatVector.fromArray(F512, xp, xa + o + 48);
+                FloatVector y0 = FloatVector.fromArray(F512, xp, xb + o);
+                FloatVector y1 = FloatVector.fromArray(F512, xp, xb + o + 16);
+                FloatVector y2 = FloatVector.fromArray(F512, xp, xb + o + 32);
+                FloatVector y3 = FloatVector.fromArray(F512, xp, xb + o + 48);
+                FloatVector dx = FloatVector.fromArray(F512, xs, sa + 16 * b);
+                FloatVector dy = FloatVector.fromArray(F512, xs, sb + 16 * b);
+                FloatVector v0 = FloatVector.fromArray(F512, w0, o);
+                FloatVector v1 = FloatVector.fromArray(F512, w0, o + 16);
+                FloatVector v2 = FloatVector.fromArray(F512, w0, o + 32);
+                FloatVector v3 = FloatVector.fromArray(F512, w0, o + 48);
+                a0 = v3.fma(x3, v2.fma(x2, v1.fma(x1, v0.mul(x0)))).fma(dx.mul(s0[b]), a0);
+                b0 = v3.fma(y3, v2.fma(y2, v1.fma(y1, v0.mul(y0)))).fma(dy.mul(s0[b]), b0);
+                v0 = FloatVector.fromArray(F512, w1, o);
+                v1 = FloatVector.fromArray(F512, w1, o + 16);
+                v2 = FloatVector.fromArray(F512, w1, o + 32);
+                v3 = FloatVector.fromArray(F512, w1, o + 48);
+                a1 = v3.fma(x3, v2.fma(x2, v1.fma(x1, v0.mul(x0)))).fma(dx.mul(s1[b]), a1);
+                b1 = v3.fma(y3, v2.fma(y2, v1.fma(y1, v0.mul(y0)))).fma(dy.mul(s1[b]), b1);
+                v0 = FloatVector.fromArray(F512, w2, o);
+                v1 = FloatVector.fromArray(F512, w2, o + 16);
+                v2 = FloatVector.fromArray(F512, w2, o + 32);
+                v3 = FloatVector.fromArray(F512, w2, o + 48);
+                a2 = v3.fma(x3, v2.fma(x2, v1.fma(x1, v0.mul(x0)))).fma(dx.mul(s2[b]), a2);
+                b2 = v3.fma(y3, v2.fma(y2, v1.fma(y1, v0.mul(y0)))).fma(dy.mul(s2[b]), b2);
+                v0 = FloatVector.fromArray(F512, w3, o);
+                v1 = FloatVector.fromArray(F512, w3, o + 16);
+                v2 = FloatVector.fromArray(F512, w3, o + 32);
+                v3 = FloatVector.fromArray(F512, w3, o + 48);
+                a3 = v3.fma(x3, v2.fma(x2, v1.fma(x1, v0.mul(x0)))).fma(dx.mul(s3[b]), a3);
+                b3 = v3.fma(y3, v2.fma(y2, v1.fma(y1, v0.mul(y0)))).fma(dy.mul(s3[b]), b3);
             }
             float[] lanes = tl[2 * TILE_ROWS];
             a0.intoArray(lanes, 0);
             a1.intoArray(lanes, 16);
             a2.intoArray(lanes, 32);
             a3.intoArray(lanes, 48);
-            for (int k = 0; k < 4; k++) {
-                out[2 * p * outStride + r + k] = hsum8(lanes, 16 * k);
-                if (2 * p + 1 < n) {
-                    out[(2 * p + 1) * outStride + r + k] = hsum8(lanes, 16 * k + 8);
+            b0.intoArray(lanes, 64);
+            b1.intoArray(lanes, 80);
+            b2.intoArray(lanes, 96);
+            b3.intoArray(lanes, 112);
+            for (int q = 0; q < 2; q++) {
+                for (int h = 0; h < 2; h++) {
+                    int t = 2 * (p + q) + h;
+                    if (t < n) {
+                        for (int k = 0; k < 4; k++) {
+                            out[t * outStride + r + k] = hsum8(lanes, 64 * q + 16 * k + 8 * h);
+                        }
+                    }
                 }
             }
         }

@@ -98,6 +98,13 @@ class ReferenceLogitsTest {
                 } else {
                     step = last;
                 }
+                if (System.getenv("FLINT_DIAG") != null) {
+                    double md = 0;
+                    for (int r = 0; r < 10; r++) {
+                        md = Math.max(md, Math.abs(step[ref.greedyTop()[s][r][0]] - ref.greedyTopLogits()[s][r]));
+                    }
+                    System.out.printf("%s greedy %d maxdiff %.4f%n", ref, s, md);
+                }
                 checkTop1(ref.greedyTop()[s], ref.greedyTopLogits()[s], step, 0, nv, "greedy step " + s, mismatches);
                 if (s == 0) {
                     step = new float[nv];

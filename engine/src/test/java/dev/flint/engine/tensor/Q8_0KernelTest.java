@@ -1,7 +1,7 @@
 package dev.flint.engine.tensor;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Q8_0 products against llama.cpp's arithmetic written out in scalar code (ggml_vec_dot_q8_0_q8_0's AVX2 path and
  * tinyBLAS_Q0_AVX, which agree): per block, eight integer sums of four neighbouring products, each added into its
  * float lane with fma(d_w * d_x, isum, acc), then hsum_float_8. Every path (one token, small batches, plane tiles
- * with odd token counts and left-over rows) must give these floats bit for bit.
+ * with odd token counts and left-over rows, batches split into chunks of token pairs for long rows) must give these
+ * floats bit for bit.
  */
 class Q8_0KernelTest {
     static float reference(byte[] w, int row, int cols, Activations x, int t) {
@@ -34,10 +35,10 @@ class Q8_0KernelTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 3, 4, 5, 7, 8, 9})
-    void everyPathComputesLlamaCppsFloats(int n) {
+    @CsvSource({"1, 160", "2, 160", "3, 160", "4, 160", "5, 160", "7, 160", "8, 160", "9, 160",
+            "9, 32768", "13, 32768"}) // rows of 32768 take chunks of two token pairs
+    void everyPathComputesLlamaCppsFloats(int n, int cols) {
         int rows = 11;
-        int cols = 160;
         byte[] w = RandomWeights.bytes(GgmlType.Q8_0, (long) rows * cols, 5);
         SplittableRandom r = new SplittableRandom(n);
         for (int k = 0; k < 40; k++) { // -128 is a valid weight byte (the activations never hold it)
