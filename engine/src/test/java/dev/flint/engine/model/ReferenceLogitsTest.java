@@ -31,7 +31,7 @@ class ReferenceLogitsTest {
      * Matching llama.cpp's kernels' summation order bit for bit would close the gap (docs/design.md).
      */
     static final Set<String> DIVERGENT = Set.of(
-            "tiny-llama-spm-Q4_0.code-java", "tiny-llama-spm-Q6_K.code-python", "tiny-llama-spm-Q8_0.code-java",
+            "tiny-llama-spm-Q6_K.code-python", "tiny-llama-spm-Q8_0.code-java",
             "tiny-qwen2-Q4_K_M.code-java", "tiny-qwen2-Q4_K_M.fim", "tiny-qwen2-Q5_K_M.code-java");
     static final int MAX_DIVERGENT_MISMATCHES = 2;
 
@@ -97,6 +97,13 @@ class ReferenceLogitsTest {
                     tf.forward(batch, step, pool);
                 } else {
                     step = last;
+                }
+                if (System.getenv("FLINT_DIAG") != null) {
+                    double md = 0;
+                    for (int r = 0; r < 10; r++) {
+                        md = Math.max(md, Math.abs(step[ref.greedyTop()[s][r][0]] - ref.greedyTopLogits()[s][r]));
+                    }
+                    System.out.printf("%s greedy %d maxdiff %.4f%n", ref, s, md);
                 }
                 checkTop1(ref.greedyTop()[s], ref.greedyTopLogits()[s], step, 0, nv, "greedy step " + s, mismatches);
                 if (s == 0) {
