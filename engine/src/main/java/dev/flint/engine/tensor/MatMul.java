@@ -22,9 +22,7 @@ public final class MatMul {
         int rows = w.rows();
         // long contiguous runs per task (8 per thread, for balance): each thread then streams through memory the
         // hardware prefetcher can follow, instead of hopping between small interleaved blocks
-        // whole multiples of 16 rows: Q4_0's one-token kernel takes rows in groups of 16
-        int share = (rows + pool.threads() * 8 - 1) / (pool.threads() * 8);
-        int per = Math.max(ROWS_PER_TASK, (share + ROWS_PER_TASK - 1) / ROWS_PER_TASK * ROWS_PER_TASK);
+        int per = Math.max(ROWS_PER_TASK, (rows + pool.threads() * 8 - 1) / (pool.threads() * 8));
         int tasks = (rows + per - 1) / per;
         pool.parallelFor(tasks, task -> {
             int from = task * per;

@@ -3,7 +3,6 @@ package dev.flint.engine.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -18,18 +17,18 @@ import static dev.flint.engine.tensor.Kernels.L;
  * blocks of eight rows (ggml-cpu-aarch64.cpp, q4_0_8x8) and multiplies them with its gemv (1-3 tokens, and the last
  * n % 4 tokens of a batch) and gemm kernels. Both compute, per row and token, the block's integer dot product and
  * then one float chain over the blocks in order: {@code acc = fma((float) isum_b, d_w,b * d_x,b, acc)}, from 0. So
- * there is no lane sum at all, and every batch size gives the same result. Flint computes the same chain, with
- * vector lanes holding 16 rows (one token) or 16 tokens (one row) instead of llama.cpp's eight rows.
+ * there is no lane sum over the row, and every batch size gives the same result. Flint computes the same chain: row
+ * by row for up to three tokens, and with the tokens in the vector lanes (one row, 16 tokens) for larger batches.
  *
  * <p>Integer sums are formed in float (exact: at most 32 * 15 * 127 in magnitude) as {@code sum(nibble * q_x)}; the
  * bias of 8 comes off with the activations' block sum: {@code isum = sum(nibble * q_x) - 8 * sum(q_x)}.
  */
 final class Q4_0Matrix extends QuantizedMatrix {
-    /** Batches of at least this many tokens put tokens in the vector lanes; smaller ones run per token. */
-    static final int LANE_BATCH = 8;
-
-    /** Rows per group in the one-token kernel: one per lane (written out for 16 lanes, see {@link #group16}). */
-    private static final boolean ROWS_IN_LANES = L == 16;
+    /**
+     * Batches of at least this many tokens put the tokens in the vector lanes; smaller ones run row by row, per
+     * token (measured: from four tokens on, one pass with the lanes partly empty costs no more).
+     */
+    static final int LANE_BATCH = 4;
 
     Q4_0Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q4_0, data, rows, cols, 32, false);
@@ -62,44 +61,41 @@ final class Q4_0Matrix extends QuantizedMatrix {
             tokensInLanes(x, out, outStride, rowFrom, rowTo);
             return;
         }
-        int r = rowFrom;
-        if (ROWS_IN_LANES) {
-            Scratch s = SCRATCH.get();
-            for (; r + 16 <= rowTo; r += 16) {
-                for (int t = 0; t < n; t++) {
-                    group16(r, x, t, out, t * outStride + r, s);
-                }
-            }
-        }
-        for (; r < rowTo; r++) {
-            for (int t = 0; t < n; t++) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            for (int t = 0; t < n; t++) { // the row stays in the cache from one token to the next
                 out[t * outStride + r] = rowDot(r, x, t);
             }
         }
     }
 
-    /** One row and token: the block chain with each block's integer sum formed by a vector and its lane sum. */
+    /**
+     * One row and token: the block chain, each block's integer sum formed lane-wise in a vector (products and sums of
+     * small integers, exact in float) and then summed over the lanes (exact too, in any order).
+     */
     private float rowDot(int row, Activations x, int t) {
         long base = row * rowBytes;
         int nb = cols / 32;
         int xo = t * cols;
         int go = t * nb;
+        float[] xf = x.f;
+        float[] xd = x.d;
+        float[] xs = x.xsum;
         float acc = 0f;
         for (int b = 0; b < nb; b++) {
             long p = base + b * 18L;
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
                 IntVector v = nibbleBytes(p + 2 + j);
-                s = lowNibbles(v).fma(FloatVector.fromArray(F, x.f, xo + 32 * b + j), s);
-                s = highNibbles(v).fma(FloatVector.fromArray(F, x.f, xo + 32 * b + 16 + j), s);
+                s = lowNibbles(v).fma(FloatVector.fromArray(F, xf, xo + 32 * b + j), s);
+                s = highNibbles(v).fma(FloatVector.fromArray(F, xf, xo + 32 * b + 16 + j), s);
             }
-            // integers: any summation order is exact
-            float isum = s.reduceLanes(VectorOperators.ADD) - 8f * x.xsum[go + b];
-            acc = Math.fma(isum, Kernels.f16(data, p) * x.d[go + b], acc);
+            float isum = s.reduceLanes(VectorOperators.ADD) - 8f * xs[go + b];
+            acc = Math.fma(isum, Kernels.f16(data, p) * xd[go + b], acc);
         }
         return acc;
     }
 
+    /** L bytes of nibbles, zero-extended to ints. */
     private IntVector nibbleBytes(long p) {
         return (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, p, Kernels.LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
@@ -111,102 +107,6 @@ final class Q4_0Matrix extends QuantizedMatrix {
 
     private static FloatVector highNibbles(IntVector v) {
         return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
-    }
-
-    // ---- one token, 16 rows in the lanes -------------------------------------------------------------------------
-
-    /** For combining partial sums, per level k: the lanes whose index has bit k set, and a two-vector selection. */
-    private static final VectorMask<Float> B0 = bit(0), B1 = bit(1), B2 = bit(2), B3 = bit(3);
-    private static final FloatVector X0 = partner(0), X1 = partner(1), X2 = partner(2), X3 = partner(3);
-
-    private static VectorMask<Float> bit(int k) {
-        boolean[] set = new boolean[L];
-        for (int i = 0; i < L; i++) {
-            set[i] = (i & (1 << k)) != 0;
-        }
-        return VectorMask.fromArray(F, set, 0);
-    }
-
-    /** Index vector for selectFrom(a, b): lane i takes a[i ^ s] where bit s of i is clear, b[i ^ s] where set. */
-    private static FloatVector partner(int k) {
-        float[] idx = new float[L];
-        int s = 1 << k;
-        for (int i = 0; i < L; i++) {
-            int j = (i ^ s) % L;
-            idx[i] = (i & s) == 0 ? j : L + j;
-        }
-        return FloatVector.fromArray(F, idx, 0);
-    }
-
-    /**
-     * Lane i of the result: a's lanes i and i ^ s summed where bit s of i is clear, b's where it is set. Applied over
-     * four levels to 16 vectors (one per row), lane k ends up with the sum of all lanes of vector k.
-     */
-    private static FloatVector combine(FloatVector a, FloatVector b, VectorMask<Float> bit, FloatVector partner) {
-        return a.blend(b, bit).add(partner.selectFrom(a, b));
-    }
-
-    /** Row at {@code p} (its block's nibbles): lane-wise sum of nibble * q_x, two elements per lane. */
-    private FloatVector part(long p, FloatVector xlo, FloatVector xhi) {
-        IntVector v = nibbleBytes(p);
-        return highNibbles(v).fma(xhi, lowNibbles(v).mul(xlo));
-    }
-
-    /** Blocks per pass of {@link #group16}: its scratch stays in the L1 cache. */
-    private static final int CHUNK = 8;
-
-    /**
-     * Rows r..r+15 times token t into out[o..o+16): the block chain with the 16 rows' sums in the lanes. Per chunk of
-     * blocks, one pass leaves the row pairs' combined sums and the rows' scales in scratch arrays, a second finishes
-     * the sums and continues the chain. (As one method the JIT would stop inlining the vector operations, and the
-     * vectors would then live on the heap.)
-     */
-    private void group16(int r, Activations x, int t, float[] out, int o, Scratch s) {
-        int nb = cols / 32;
-        java.util.Arrays.fill(s.acc, 0f);
-        for (int b0 = 0; b0 < nb; b0 += CHUNK) {
-            int b1 = Math.min(nb, b0 + CHUNK);
-            pairs(r, x.f, t * cols, b0, b1, s.pairs, s.scales);
-            chain(x, t * nb, b0, b1, s.pairs, s.scales, s.acc);
-        }
-        System.arraycopy(s.acc, 0, out, o, 16);
-    }
-
-    /** Blocks b0..b1 of rows r..r+15: for each row pair, lanes alternate between the rows' partial sums. */
-    private void pairs(int r, float[] xf, int xo, int b0, int b1, float[] pairs, float[] scales) {
-        long rb = rowBytes;
-        long base = r * rb;
-        for (int b = b0; b < b1; b++) {
-            FloatVector xlo = FloatVector.fromArray(F, xf, xo + 32 * b);
-            FloatVector xhi = FloatVector.fromArray(F, xf, xo + 32 * b + 16);
-            long p = base + b * 18L;
-            int po = (b - b0) * 128;
-            int so = (b - b0) * 16;
-            for (int k = 0; k < 16; k += 2) {
-                long pk = p + k * rb;
-                combine(part(pk + 2, xlo, xhi), part(pk + rb + 2, xlo, xhi), B0, X0).intoArray(pairs, po + 8 * k);
-                scales[so + k] = Kernels.f16(data, pk);
-                scales[so + k + 1] = Kernels.f16(data, pk + rb);
-            }
-        }
-    }
-
-    /** The other three levels of {@link #combine}, the bias, and the chain {@code acc = fma(isum, d_w * d_x, acc)}. */
-    private static void chain(Activations x, int go, int b0, int b1, float[] pairs, float[] scales, float[] accs) {
-        float[] xd = x.d;
-        float[] xs = x.xsum;
-        FloatVector acc = FloatVector.fromArray(F, accs, 0);
-        for (int b = b0; b < b1; b++) {
-            int po = (b - b0) * 128;
-            FloatVector q0 = combine(FloatVector.fromArray(F, pairs, po), FloatVector.fromArray(F, pairs, po + 16), B1, X1);
-            FloatVector q1 = combine(FloatVector.fromArray(F, pairs, po + 32), FloatVector.fromArray(F, pairs, po + 48), B1, X1);
-            FloatVector q2 = combine(FloatVector.fromArray(F, pairs, po + 64), FloatVector.fromArray(F, pairs, po + 80), B1, X1);
-            FloatVector q3 = combine(FloatVector.fromArray(F, pairs, po + 96), FloatVector.fromArray(F, pairs, po + 112), B1, X1);
-            FloatVector sums = combine(combine(q0, q1, B2, X2), combine(q2, q3, B2, X2), B3, X3);
-            FloatVector isum = sums.sub(8f * xs[go + b]);
-            acc = isum.fma(FloatVector.fromArray(F, scales, (b - b0) * 16).mul(xd[go + b]), acc);
-        }
-        acc.intoArray(accs, 0);
     }
 
     // ---- batches: tokens in the lanes ----------------------------------------------------------------------------
@@ -304,9 +204,6 @@ final class Q4_0Matrix extends QuantizedMatrix {
         final float[] lanes = new float[L];
         float[][] q = new float[4][0];
         float[][] d = new float[4][0];
-        final float[] pairs = new float[CHUNK * 8 * 16];
-        final float[] scales = new float[CHUNK * 16];
-        final float[] acc = new float[16];
 
         void ensure(int cols) {
             if (q[0].length < cols) {
