@@ -165,7 +165,7 @@ public final class Transformer {
         }
         int heads = c.headCount();
         int group = heads / c.headCountKv();
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        float scale = 1f / (float) Math.sqrt(hd); // 1.0f/sqrtf(n_embd_head): two float roundings, as llama.cpp
         boolean batched = n >= 2; // llama.cpp takes its prompt-batch kernels (tinyBLAS) from two tokens up
         pool.parallelFor(n * heads, task -> {
             int t = task / heads;
@@ -305,7 +305,7 @@ public final class Transformer {
                 sum += v * v;
             }
             float mean = (float) (sum / e);
-            float scale = (float) (1.0 / Math.sqrt(mean + eps));
+            float scale = 1f / (float) Math.sqrt(mean + eps); // ggml: 1.0f/sqrtf(mean + eps), rounded twice
             for (int i = 0; i < e; i++) {
                 y[yOff + i] = x[xOff + i] * scale * weight[i];
             }
@@ -322,7 +322,7 @@ public final class Transformer {
                 sum2 += v * v;
             }
             float variance = (float) (sum2 / e);
-            float scale = (float) (1.0 / Math.sqrt(variance + eps));
+            float scale = 1f / (float) Math.sqrt(variance + eps); // ggml: 1.0f/sqrtf(variance + eps)
             for (int i = 0; i < e; i++) {
                 y[yOff + i] = y[yOff + i] * scale * weight[i] + (bias != null ? bias[i] : 0f);
             }
