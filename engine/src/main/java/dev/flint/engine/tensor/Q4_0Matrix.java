@@ -125,7 +125,11 @@ final class Q4_0Matrix extends QuantizedMatrix {
             for (int k = 0; k < 4; k++) {
                 decodeUnbiased(r + k, s.q[k], s.d[k]);
             }
-            for (int g = 0; g < groups; g++) {
+            int g = 0;
+            for (; g + 2 <= groups; g += 2) {
+                rows4x2(s, x, g, out, outStride, r, n);
+            }
+            if (g < groups) {
                 rows4(s, x, g, out, outStride, r, n);
             }
         }
@@ -179,29 +183,91 @@ final class Q4_0Matrix extends QuantizedMatrix {
             a3 = s3.sub(bias).fma(dx.mul(d3[b]), a3);
         }
         float[] tmp = s.lanes;
+        a0.intoArray(tmp, 0);
+        a1.intoArray(tmp, L);
+        a2.intoArray(tmp, 2 * L);
+        a3.intoArray(tmp, 3 * L);
+        scatter(tmp, g, out, outStride, r, n);
+    }
+
+    /**
+     * {@link #rows4} for token groups g and g + 1 at once: each broadcast weight feeds two FMAs (same operations per
+     * token).
+     */
+    private void rows4x2(Scratch s, Activations x, int g, float[] out, int outStride, int r, int n) {
+        float[] q0 = s.q[0], q1 = s.q[1], q2 = s.q[2], q3 = s.q[3];
+        float[] d0 = s.d[0], d1 = s.d[1], d2 = s.d[2], d3 = s.d[3];
+        float[] xl = x.lanes;
+        float[] dl = x.laneScales;
+        float[] sl = x.laneSums;
+        int nb = cols / 32;
+        int xo = g * cols * L;
+        int xo2 = xo + cols * L;
+        int bo = g * nb * L;
+        int bo2 = bo + nb * L;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
+        for (int b = 0; b < nb; b++) {
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z, t0 = z, t1 = z, t2 = z, t3 = z;
+            int e0 = 32 * b;
+            for (int e = e0; e < e0 + 32; e++) {
+                FloatVector xv = FloatVector.fromArray(F, xl, xo + e * L);
+                FloatVector yv = FloatVector.fromArray(F, xl, xo2 + e * L);
+                FloatVector w = FloatVector.broadcast(F, q0[e]);
+                s0 = xv.fma(w, s0);
+                t0 = yv.fma(w, t0);
+                w = FloatVector.broadcast(F, q1[e]);
+                s1 = xv.fma(w, s1);
+                t1 = yv.fma(w, t1);
+                w = FloatVector.broadcast(F, q2[e]);
+                s2 = xv.fma(w, s2);
+                t2 = yv.fma(w, t2);
+                w = FloatVector.broadcast(F, q3[e]);
+                s3 = xv.fma(w, s3);
+                t3 = yv.fma(w, t3);
+            }
+            FloatVector bias = FloatVector.fromArray(F, sl, bo + b * L);
+            FloatVector dx = FloatVector.fromArray(F, dl, bo + b * L);
+            a0 = s0.sub(bias).fma(dx.mul(d0[b]), a0);
+            a1 = s1.sub(bias).fma(dx.mul(d1[b]), a1);
+            a2 = s2.sub(bias).fma(dx.mul(d2[b]), a2);
+            a3 = s3.sub(bias).fma(dx.mul(d3[b]), a3);
+            FloatVector bias2 = FloatVector.fromArray(F, sl, bo2 + b * L);
+            FloatVector dx2 = FloatVector.fromArray(F, dl, bo2 + b * L);
+            c0 = t0.sub(bias2).fma(dx2.mul(d0[b]), c0);
+            c1 = t1.sub(bias2).fma(dx2.mul(d1[b]), c1);
+            c2 = t2.sub(bias2).fma(dx2.mul(d2[b]), c2);
+            c3 = t3.sub(bias2).fma(dx2.mul(d3[b]), c3);
+        }
+        float[] tmp = s.lanes; // vectors go through an array: as arguments of a call the JIT may not inline, they would be boxed
+        a0.intoArray(tmp, 0);
+        a1.intoArray(tmp, L);
+        a2.intoArray(tmp, 2 * L);
+        a3.intoArray(tmp, 3 * L);
+        scatter(tmp, g, out, outStride, r, n);
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, L);
+        c2.intoArray(tmp, 2 * L);
+        c3.intoArray(tmp, 3 * L);
+        scatter(tmp, g + 1, out, outStride, r, n);
+    }
+
+    /** tmp[k * L + i] is row r + k's value for token g * L + i: to the tokens' output rows. */
+    private static void scatter(float[] tmp, int g, float[] out, int outStride, int r, int n) {
         int tokens = Math.min(L, n - g * L);
         int t0 = g * L;
-        a0.intoArray(tmp, 0);
         for (int i = 0; i < tokens; i++) {
-            out[(t0 + i) * outStride + r] = tmp[i];
-        }
-        a1.intoArray(tmp, 0);
-        for (int i = 0; i < tokens; i++) {
-            out[(t0 + i) * outStride + r + 1] = tmp[i];
-        }
-        a2.intoArray(tmp, 0);
-        for (int i = 0; i < tokens; i++) {
-            out[(t0 + i) * outStride + r + 2] = tmp[i];
-        }
-        a3.intoArray(tmp, 0);
-        for (int i = 0; i < tokens; i++) {
-            out[(t0 + i) * outStride + r + 3] = tmp[i];
+            int o = (t0 + i) * outStride + r;
+            out[o] = tmp[i];
+            out[o + 1] = tmp[L + i];
+            out[o + 2] = tmp[2 * L + i];
+            out[o + 3] = tmp[3 * L + i];
         }
     }
 
     /** Per-thread buffers, shared by all Q4_0 matrices (sized for the widest). */
     private static final class Scratch {
-        final float[] lanes = new float[L];
+        final float[] lanes = new float[4 * L];
         float[][] q = new float[4][0];
         float[][] d = new float[4][0];
 
