@@ -8,8 +8,12 @@ package dev.flint.engine.tensor;
  * integers (as floats: products and block sums of such integers are exact in float, so the kernels compute
  * llama.cpp's integer dot products exactly), {@link #d} the scale of each 32 values, and {@link #xsum} what a block
  * minimum multiplies: for Q8_1 the stored {@code s = fp16(d * sum(q))}, for Q8_K the integer {@code sum(q)} per 32
- * (ggml's block sums, which llama.cpp's K-quant kernels scale only at the end).
+ * (ggml's block sums, which llama.cpp's K-quant kernels scale only at the end); for Q8_0 the integer sum
+ * {@code sum(q)} per 32 (Q4_0's kernels take the nibbles' bias of 8 off with it).
  * Layout is token-major: row t starts at {@code t * cols}; per-32 arrays at {@code t * cols / 32}.
+ *
+ * <p>Q8_0 batches of at least {@link Q4_0Matrix#LANE_BATCH} tokens are also laid out with the tokens in the vector
+ * lanes ({@link #lanes}, {@link #laneScales}, {@link #laneSums}), for kernels that compute one token per lane.
  */
 public final class Activations {
     public final ActivationFormat format;
@@ -41,6 +45,22 @@ public final class Activations {
     private short[] q16;
     private float[] planes;
     private float[] pairScales;
+
+    /**
+     * Q8_0 batches of {@link Q4_0Matrix#LANE_BATCH} or more tokens, tokens in lanes: groups of {@code L} tokens (the
+     * float vector length; the last group padded with zeros); in group g, element i of token g * L + j is at
+     * {@code lanes[(g * cols + i) * L + j]}, its block's scale at {@code laneScales[(g * cols / 32 + i / 32) * L + j]}
+     * and {@code 8 * sum(q)} of its block at the same index of {@code laneSums}. Null until a batch needs them.
+     */
+    float[] lanes;
+    float[] laneScales;
+    float[] laneSums;
+    private boolean hasLanes;
+
+    /** Whether {@link #lanes} hold the current batch. */
+    boolean hasLanes() {
+        return hasLanes;
+    }
 
     /**
      * Q8_0 only: the quantized integers as shorts, token-major like {@link #f}, for the single-token kernel (which
@@ -83,6 +103,10 @@ public final class Activations {
             encodeRow(x, t * stride, t * cols, t * (cols / 32));
         }
         tokens = n;
+        hasLanes = format == ActivationFormat.Q8_0 && n >= Q4_0Matrix.LANE_BATCH;
+        if (hasLanes) {
+            transposeToLanes(n);
+        }
         if (format == ActivationFormat.Q8_0) {
             if (q16 == null) {
                 q16 = new short[f.length];
@@ -126,6 +150,32 @@ public final class Activations {
         }
     }
 
+    private void transposeToLanes(int n) {
+        int lanesPer = Kernels.L;
+        int groups = (n + lanesPer - 1) / lanesPer;
+        int blocks = cols / 32;
+        int size = groups * lanesPer * cols;
+        if (lanes == null || lanes.length < size) {
+            int capGroups = (capacity + lanesPer - 1) / lanesPer;
+            lanes = new float[capGroups * lanesPer * cols];
+            laneScales = new float[capGroups * lanesPer * blocks];
+            laneSums = new float[capGroups * lanesPer * blocks];
+        }
+        for (int g = 0; g < groups; g++) {
+            for (int j = 0; j < lanesPer; j++) {
+                int t = g * lanesPer + j;
+                boolean real = t < n;
+                for (int i = 0; i < cols; i++) {
+                    lanes[(g * cols + i) * lanesPer + j] = real ? f[t * cols + i] : 0f;
+                }
+                for (int b = 0; b < blocks; b++) {
+                    laneScales[(g * blocks + b) * lanesPer + j] = real ? d[t * blocks + b] : 0f;
+                    laneSums[(g * blocks + b) * lanesPer + j] = real ? 8f * xsum[t * blocks + b] : 0f;
+                }
+            }
+        }
+    }
+
     private void encodeRow(float[] x, int off, int o, int g) {
         switch (format) {
             case F32 -> System.arraycopy(x, off, f, o, cols);
@@ -145,6 +195,8 @@ public final class Activations {
                     d[g + b] = scale;
                     if (format == ActivationFormat.Q8_1) {
                         xsum[g + b] = Numerics.roundToF16(scale * blockSum(o + 32 * b, 32));
+                    } else {
+                        xsum[g + b] = blockSum(o + 32 * b, 32);
                     }
                 }
             }

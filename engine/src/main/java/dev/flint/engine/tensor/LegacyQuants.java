@@ -290,53 +290,6 @@ final class LegacyQuants {
         }
     }
 
-    /** Q4_0: fp16 d, 16 bytes of nibbles; value = d * (nibble - 8). */
-    static final class Q4_0 extends QuantizedMatrix {
-        Q4_0(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q4_0, data, rows, cols, 32, false);
-        }
-
-        @Override
-        public ActivationFormat activationFormat() {
-            return ActivationFormat.Q8_0;
-        }
-
-        @Override
-        protected float fusedDot(int row, Activations x, float[] lanes) {
-            long base = row * rowBytes;
-            float[] xq = x.f;
-            float[] xd = x.d;
-            FloatVector acc = FloatVector.zero(Kernels.F);
-            for (int b = 0; b < cols / 32; b++) {
-                long p = base + b * 18L;
-                FloatVector pv = FloatVector.zero(Kernels.F);
-                // same order as the decoded path: elements 0..15 (low nibbles) then 16..31 (high nibbles)
-                for (int j = 0; j < 16; j += L) {
-                    ByteVector v = Kernels.bytes(data, p + 2 + j);
-                    pv = Kernels.toFloat(v.and((byte) 0xF).sub((byte) 8))
-                            .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + j), pv);
-                }
-                for (int j = 0; j < 16; j += L) {
-                    ByteVector v = Kernels.bytes(data, p + 2 + j);
-                    pv = Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8))
-                            .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + 16 + j), pv);
-                }
-                acc = pv.fma(FloatVector.broadcast(Kernels.F, Kernels.f16(data, p) * xd[b]), acc);
-            }
-            return Kernels.sumLanes(acc, lanes);
-        }
-
-        @Override
-        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
-            long base = row * rowBytes;
-            for (int b = 0; b < cols / 32; b++) {
-                long p = base + b * 18L;
-                scale[b] = Kernels.f16(data, p);
-                nibbles(data, p + 2, q, 32 * b, (byte) 8);
-            }
-        }
-    }
-
     /** Q4_1: fp16 d, fp16 m, 16 bytes of nibbles; value = d * nibble + m. */
     static final class Q4_1 extends QuantizedMatrix {
         Q4_1(MemorySegment data, int rows, int cols) {

@@ -42,7 +42,7 @@ public abstract class WeightMatrix {
             case F16 -> new F16Matrix(data, rows, cols);
             case BF16 -> new BF16Matrix(data, rows, cols);
             case Q8_0 -> new LegacyQuants.Q8_0(data, rows, cols);
-            case Q4_0 -> new LegacyQuants.Q4_0(data, rows, cols);
+            case Q4_0 -> new Q4_0Matrix(data, rows, cols);
             case Q4_1 -> new LegacyQuants.Q4_1(data, rows, cols);
             case Q5_0 -> new LegacyQuants.Q5_0(data, rows, cols);
             case Q5_1 -> new LegacyQuants.Q5_1(data, rows, cols);

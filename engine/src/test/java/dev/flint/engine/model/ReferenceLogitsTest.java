@@ -10,7 +10,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,19 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its top-2 by more than 0.1, at every prompt position (one batched pass) and every teacher-forced greedy step.
  */
 class ReferenceLogitsTest {
-    /**
-     * Cases that do not yet meet the fixture README's bounds: at one position Flint's matrix products round differently
-     * from llama.cpp's integer kernels in the last bits, an 8-bit activation quantization downstream flips, and these
-     * deliberately chaotic models carry the difference (about 0.1-0.2 in the logits) to every later position, where a
-     * few near-ties then resolve differently. For them the test holds Flint to a weaker bound, so a regression still
-     * fails: top-1 agreement at all but {@link #MAX_DIVERGENT_MISMATCHES} checked positions and cosine >= 0.999.
-     * Matching llama.cpp's kernels' summation order bit for bit would close the gap (docs/design.md). With the
-     * environment variable FLINT_STRICT set, every case is held to the README's bounds (to see what still differs).
-     */
-    static final Set<String> DIVERGENT = System.getenv("FLINT_STRICT") != null ? Set.of() : Set.of(
-            "tiny-llama-spm-Q4_0.code-java");
-    static final int MAX_DIVERGENT_MISMATCHES = 2;
-
     private static WorkerPool pool;
 
     @BeforeAll
@@ -75,7 +61,6 @@ class ReferenceLogitsTest {
             float[] last = new float[nv];
             System.arraycopy(logits, (prompt.length - 1) * nv, last, 0, nv);
             double cos = cosine(last, ref.lastLogits());
-            boolean divergent = DIVERGENT.contains(ref.toString());
             if (System.getenv("FLINT_DIAG") != null) {
                 for (int i = 0; i < prompt.length; i++) {
                     double md = 0;
@@ -85,7 +70,7 @@ class ReferenceLogitsTest {
                     System.out.printf("%s pos %d maxdiff %.4f%n", ref, i, md);
                 }
             }
-            double cosBound = divergent ? 0.999 : ref.cosineBound();
+            double cosBound = ref.cosineBound();
             assertTrue(cos >= cosBound, ref + ": cosine " + cos + " < " + cosBound);
 
             // teacher-forced greedy: feed llama.cpp's greedy tokens one by one
@@ -110,8 +95,7 @@ class ReferenceLogitsTest {
                     step = new float[nv];
                 }
             }
-            int allowed = divergent ? MAX_DIVERGENT_MISMATCHES : 0;
-            assertTrue(mismatches.size() <= allowed, ref + ": top-1 differs at " + mismatches);
+            assertTrue(mismatches.isEmpty(), ref + ": top-1 differs at " + mismatches);
         }
     }
 

@@ -1,0 +1,64 @@
+package dev.flint.engine.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Q4_0 products are bit-identical to the float operations of llama.cpp's repacked Q4_0 kernels (gemv and gemm of
+ * ggml-cpu-aarch64.cpp on x86): per row and token, {@code acc = fma((float) isum_b, d_w,b * d_x,b, acc)} over the
+ * blocks in order, isum_b the block's exact integer dot product. Every batch size and row range (groups of 16 rows,
+ * leftover rows, tokens in lanes) must give exactly that.
+ */
+class Q4_0MatrixTest {
+    @Test
+    void everyPathComputesTheBlockChainExactly() {
+        int rows = 56; // three groups of 16 and a rest of 8
+        int cols = 320;
+        byte[] bytes = RandomWeights.bytes(GgmlType.Q4_0, (long) rows * cols, 5);
+        MemorySegment data = MemorySegment.ofArray(bytes);
+        WeightMatrix w = WeightMatrix.of(GgmlType.Q4_0, data, rows, cols);
+        SplittableRandom r = new SplittableRandom(9);
+        for (int n : new int[] {1, 2, 3, 4, 7, 8, 9, 16, 17, 40}) {
+            float[] in = new float[n * cols];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = (float) (r.nextGaussian() * (1 + (i % 7)));
+            }
+            Activations x = new Activations(ActivationFormat.Q8_0, n, cols);
+            x.set(in, cols, n);
+            float[] out = new float[n * rows];
+            w.matmul(x, out, rows, 0, 24); // a range that ends inside a group
+            w.matmul(x, out, rows, 24, rows);
+            for (int t = 0; t < n; t++) {
+                for (int row = 0; row < rows; row++) {
+                    float want = reference(data, row, cols, x, t);
+                    assertEquals(want, out[t * rows + row], 0f, "batch " + n + " token " + t + " row " + row);
+                    assertEquals(want, w.dot(row, x, t), 0f, "dot, token " + t + " row " + row);
+                }
+            }
+        }
+    }
+
+    /** llama.cpp's per-output float operations, in scalar code. */
+    private static float reference(MemorySegment data, int row, int cols, Activations x, int t) {
+        int nb = cols / 32;
+        long base = (long) row * nb * 18;
+        float acc = 0f;
+        for (int b = 0; b < nb; b++) {
+            long p = base + b * 18L;
+            int isum = 0;
+            for (int j = 0; j < 16; j++) {
+                int v = Kernels.u8(data, p + 2 + j);
+                isum += ((v & 0xF) - 8) * (int) x.f[t * cols + 32 * b + j];
+                isum += ((v >> 4) - 8) * (int) x.f[t * cols + 32 * b + 16 + j];
+            }
+            float dw = Kernels.f16(data, p);
+            float dx = x.d[t * nb + b];
+            acc = Math.fma((float) isum, dw * dx, acc);
+        }
+        return acc;
+    }
+}
