@@ -29,9 +29,8 @@ final class LegacyQuants {
      * (llamafile sgemm) for batches perform the same float operations. Per block of 32, eight exact integer sums of
      * four neighbouring products (lane i: elements 4i..4i+3), converted to float, are added into eight float lanes
      * with {@code acc = fma(d_w * d_x, isum, acc)}; at the end the lanes are summed as hsum_float_8 does:
-     * {@code ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))}. All kernels below compute exactly that. Their vector
-     * shapes are fixed (256 and 512 bits, like attention's in GgmlMath): without AVX-512 they still give these
-     * results, on the Vector API's much slower fallback.
+     * {@code ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))}. All kernels below compute exactly that. The fast ones
+     * have fixed vector shapes (256 and 512 bits); without AVX-512, {@link #portableDot} runs instead.
      */
     static final class Q8_0 extends QuantizedMatrix {
         private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
