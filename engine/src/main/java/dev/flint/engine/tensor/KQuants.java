@@ -187,7 +187,18 @@ final class KQuants {
             }
         }
 
+        /**
+         * Whether single tokens read rows straight from memory. Q6_K's decoding is too large a body for C2 to keep its
+         * vectors in registers there (measured: it boxed them and ran about ten times slower), so it decodes first.
+         */
+        protected boolean fusedFromMemory() {
+            return true;
+        }
+
         private float fusedDot(int row, Activations x, int t) {
+            if (!fusedFromMemory()) {
+                return dotScaled(decodeScaled(row), x, t);
+            }
             Scaled s = scaled.get();
             float[] a = s.lanes;
             java.util.Arrays.fill(a, 0, 32, 0f);
@@ -406,35 +417,14 @@ final class KQuants {
             super(GgmlType.Q6_K, data, rows, cols, 16, MinTerm.NONE);
         }
 
-        /** Slices of at most 16 positions, so each vector lies within one 16-value scale group. */
+        @Override
+        protected boolean fusedFromMemory() {
+            return false;
+        }
+
         @Override
         protected void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
-            for (int v = 0; v < 32; v += L) {
-                FloatVector sum = FloatVector.zero(F);
-                for (int h = 0; h < 2; h++) {
-                    long ql = p + 64L * h;
-                    ByteVector a = Kernels.bytes(data, ql + v);
-                    ByteVector c = Kernels.bytes(data, ql + 32 + v);
-                    ByteVector hb = Kernels.bytes(data, p + 128 + 32L * h + v);
-                    int o = 128 * h + v;
-                    ByteVector q0 = a.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q1 = c.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                            .lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q3 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6)
-                            .lanewise(VectorOperators.LSHL, 4));
-                    sum = Kernels.toFloat(q0.sub((byte) 32)).mul(sc[o / 16])
-                            .fma(FloatVector.fromArray(F, y, yo + o), sum);
-                    sum = Kernels.toFloat(q1.sub((byte) 32)).mul(sc[(o + 32) / 16])
-                            .fma(FloatVector.fromArray(F, y, yo + o + 32), sum);
-                    sum = Kernels.toFloat(q2.sub((byte) 32)).mul(sc[(o + 64) / 16])
-                            .fma(FloatVector.fromArray(F, y, yo + o + 64), sum);
-                    sum = Kernels.toFloat(q3.sub((byte) 32)).mul(sc[(o + 96) / 16])
-                            .fma(FloatVector.fromArray(F, y, yo + o + 96), sum);
-                }
-                accumulate(sum, dd, acc, v);
-            }
+            throw new UnsupportedOperationException("Q6_K decodes its rows first");
         }
 
         @Override
