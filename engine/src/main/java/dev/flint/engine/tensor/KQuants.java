@@ -295,10 +295,37 @@ final class KQuants {
         }
     }
 
+    /** Q4_K and Q5_K: fp16 d, fp16 dmin, then 8 six-bit scales and mins packed in 12 bytes. */
+    abstract static class PackedScalesAndMins extends KQuantMatrix {
+        PackedScalesAndMins(GgmlType type, MemorySegment data, int rows, int cols, MinTerm minTerm) {
+            super(type, data, rows, cols, 32, minTerm);
+        }
+
+        @Override
+        protected int scale(long p, int s) {
+            return Kernels.scaleK4(data, p + 4, s);
+        }
+
+        @Override
+        protected int min(long p, int s) {
+            return Kernels.minK4(data, p + 4, s);
+        }
+
+        @Override
+        protected float d(long p) {
+            return Kernels.f16(data, p);
+        }
+
+        @Override
+        protected float dmin(long p) {
+            return Kernels.f16(data, p + 2);
+        }
+    }
+
     /** Q4_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 128 bytes nibbles. */
-    static final class Q4_K extends KQuantMatrix {
+    static final class Q4_K extends PackedScalesAndMins {
         Q4_K(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q4_K, data, rows, cols, 32, MinTerm.FOUR_LANES);
+            super(GgmlType.Q4_K, data, rows, cols, MinTerm.FOUR_LANES);
         }
 
         @Override
@@ -326,32 +353,12 @@ final class KQuants {
                 }
             }
         }
-
-        @Override
-        protected int scale(long p, int s) {
-            return Kernels.scaleK4(data, p + 4, s);
-        }
-
-        @Override
-        protected int min(long p, int s) {
-            return Kernels.minK4(data, p + 4, s);
-        }
-
-        @Override
-        protected float d(long p) {
-            return Kernels.f16(data, p);
-        }
-
-        @Override
-        protected float dmin(long p) {
-            return Kernels.f16(data, p + 2);
-        }
     }
 
     /** Q5_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 32 bytes high bits (bit s of byte l for sub-block s), 128 nibbles. */
-    static final class Q5_K extends KQuantMatrix {
+    static final class Q5_K extends PackedScalesAndMins {
         Q5_K(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q5_K, data, rows, cols, 32, MinTerm.SCALAR);
+            super(GgmlType.Q5_K, data, rows, cols, MinTerm.SCALAR);
         }
 
         @Override
@@ -384,26 +391,6 @@ final class KQuants {
                     Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).or(h2)).intoArray(q, o + 64 * j + 32 + l);
                 }
             }
-        }
-
-        @Override
-        protected int scale(long p, int s) {
-            return Kernels.scaleK4(data, p + 4, s);
-        }
-
-        @Override
-        protected int min(long p, int s) {
-            return Kernels.minK4(data, p + 4, s);
-        }
-
-        @Override
-        protected float d(long p) {
-            return Kernels.f16(data, p);
-        }
-
-        @Override
-        protected float dmin(long p) {
-            return Kernels.f16(data, p + 2);
         }
     }
 
