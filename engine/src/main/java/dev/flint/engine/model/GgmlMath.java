@@ -19,6 +19,12 @@ final class GgmlMath {
     private GgmlMath() {}
 
     static final VectorSpecies<Float> S16 = FloatVector.SPECIES_512;
+    /**
+     * Without AVX-512 the JIT cannot compile 16-lane vectors to vector instructions; there the same 16 lanes run as
+     * two 8-lane halves (each lane's FMA chain is independent, so the results are the same bit for bit).
+     */
+    static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16]);
 
     /** ggml_v_expf (AVX-512 version), lane by lane. */
@@ -68,11 +74,26 @@ final class GgmlMath {
 
     /** {@link #dotBatch(float[], int, float[], int, int)} with the caller's 16-float scratch. */
     static float dotBatch(float[] a, int ao, float[] b, int bo, int n, float[] scratch) {
+        if (!WIDE) {
+            return dotBatchHalves(a, ao, b, bo, n, scratch);
+        }
         FloatVector acc = FloatVector.zero(S16);
         for (int i = 0; i < n; i += 16) {
             acc = FloatVector.fromArray(S16, a, ao + i).fma(FloatVector.fromArray(S16, b, bo + i), acc);
         }
         return reduce16(acc, scratch);
+    }
+
+    /** {@link #dotBatch} in two 8-lane halves. */
+    static float dotBatchHalves(float[] a, int ao, float[] b, int bo, int n, float[] scratch) {
+        FloatVector lo = FloatVector.zero(S8), hi = lo;
+        for (int i = 0; i < n; i += 16) {
+            lo = FloatVector.fromArray(S8, a, ao + i).fma(FloatVector.fromArray(S8, b, bo + i), lo);
+            hi = FloatVector.fromArray(S8, a, ao + i + 8).fma(FloatVector.fromArray(S8, b, bo + i + 8), hi);
+        }
+        lo.intoArray(scratch, 0);
+        hi.intoArray(scratch, 8);
+        return reduce16(scratch);
     }
 
     /** ggml_vec_dot_f16 of a[ao..ao+n) and b[bo..bo+n). */
@@ -82,6 +103,9 @@ final class GgmlMath {
 
     /** {@link #dotSingle(float[], int, float[], int, int)} with the caller's 16-float scratch. */
     static float dotSingle(float[] a, int ao, float[] b, int bo, int n, float[] scratch) {
+        if (!WIDE) {
+            return dotSingleHalves(a, ao, b, bo, n, scratch);
+        }
         int np = n & ~63;
         double sum = 0;
         if (np > 0) {
@@ -96,6 +120,34 @@ final class GgmlMath {
             s1 = s1.add(s3);
             s0 = s0.add(s1);
             sum = reduce16(s0, scratch);
+        }
+        for (int i = np; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return (float) sum;
+    }
+
+    /** {@link #dotSingle} with each 16-lane accumulator in two 8-lane halves. */
+    static float dotSingleHalves(float[] a, int ao, float[] b, int bo, int n, float[] scratch) {
+        int np = n & ~63;
+        double sum = 0;
+        if (np > 0) {
+            FloatVector z = FloatVector.zero(S8);
+            FloatVector s0l = z, s0h = z, s1l = z, s1h = z, s2l = z, s2h = z, s3l = z, s3h = z;
+            for (int i = 0; i < np; i += 64) {
+                int ai = ao + i, bi = bo + i;
+                s0l = FloatVector.fromArray(S8, a, ai).fma(FloatVector.fromArray(S8, b, bi), s0l);
+                s0h = FloatVector.fromArray(S8, a, ai + 8).fma(FloatVector.fromArray(S8, b, bi + 8), s0h);
+                s1l = FloatVector.fromArray(S8, a, ai + 16).fma(FloatVector.fromArray(S8, b, bi + 16), s1l);
+                s1h = FloatVector.fromArray(S8, a, ai + 24).fma(FloatVector.fromArray(S8, b, bi + 24), s1h);
+                s2l = FloatVector.fromArray(S8, a, ai + 32).fma(FloatVector.fromArray(S8, b, bi + 32), s2l);
+                s2h = FloatVector.fromArray(S8, a, ai + 40).fma(FloatVector.fromArray(S8, b, bi + 40), s2h);
+                s3l = FloatVector.fromArray(S8, a, ai + 48).fma(FloatVector.fromArray(S8, b, bi + 48), s3l);
+                s3h = FloatVector.fromArray(S8, a, ai + 56).fma(FloatVector.fromArray(S8, b, bi + 56), s3h);
+            }
+            s0l.add(s2l).add(s1l.add(s3l)).intoArray(scratch, 0);
+            s0h.add(s2h).add(s1h.add(s3h)).intoArray(scratch, 8);
+            sum = reduce16(scratch);
         }
         for (int i = np; i < n; i++) {
             sum += a[ao + i] * b[bo + i];
