@@ -30,7 +30,8 @@ final class LegacyQuants {
      * four neighbouring products (lane i: elements 4i..4i+3), converted to float, are added into eight float lanes
      * with {@code acc = fma(d_w * d_x, isum, acc)}; at the end the lanes are summed as hsum_float_8 does:
      * {@code ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))}. All kernels below compute exactly that. The fast ones
-     * have fixed vector shapes (256 and 512 bits); without AVX-512, {@link #portableDot} runs instead.
+     * have fixed vector shapes (256 and 512 bits); without AVX-512, {@link #portableDot} and {@link #tile4Half} run
+     * instead.
      */
     static final class Q8_0 extends QuantizedMatrix {
         private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
@@ -59,8 +60,16 @@ final class LegacyQuants {
         /** Per thread: TILE_ROWS rows as doubled planes (2 * cols floats each), their scales, lane-sum scratch. */
         private final ThreadLocal<float[][]> tile;
 
+        /** Whether this matrix runs the 512-bit kernels ({@link #WIDE}; tests also build the other kind). */
+        private final boolean wide;
+
         Q8_0(MemorySegment data, int rows, int cols) {
+            this(data, rows, cols, WIDE);
+        }
+
+        Q8_0(MemorySegment data, int rows, int cols, boolean wide) {
             super(GgmlType.Q8_0, data, rows, cols, 32, false);
+            this.wide = wide;
             this.blocks = cols / 32;
             this.tile = ThreadLocal.withInitial(() -> {
                 float[][] t = new float[2 * TILE_ROWS + 1][];
@@ -91,7 +100,7 @@ final class LegacyQuants {
          */
         @Override
         protected float fusedDot(int row, Activations x, int t, float[] lanes) {
-            if (!WIDE) {
+            if (!wide) {
                 return portableDot(row, x, t, tile.get()[2 * TILE_ROWS]);
             }
             long base = row * rowBytes;
@@ -158,7 +167,7 @@ final class LegacyQuants {
             float[][] tl = tile.get();
             float[] lanes = tl[2 * TILE_ROWS];
             int r = rowFrom;
-            if (n >= Activations.PLANE_BATCH && WIDE) {
+            if (n >= Activations.PLANE_BATCH) {
                 int pairs = (n + 1) / 2;
                 int chunk = Math.max(2, CHUNK_BYTES / (8 * cols) & ~1); // pairs whose planes take CHUNK_BYTES
                 int end = rowFrom + (rowTo - rowFrom) / TILE_ROWS * TILE_ROWS;
@@ -169,7 +178,13 @@ final class LegacyQuants {
                             decodePlanes(r + k, tl[k], tl[TILE_ROWS + k]);
                         }
                         for (int p = p0; p < p1; p += 2) {
-                            tile4x2(tl, x, p, n, r, out, outStride);
+                            if (wide) {
+                                tile4x2(tl, x, p, n, r, out, outStride);
+                            } else {
+                                for (int t = 2 * p; t < Math.min(2 * p + 4, n); t++) {
+                                    tile4Half(tl, x, t, r, out, outStride);
+                                }
+                            }
                         }
                     }
                 }
@@ -202,6 +217,48 @@ final class LegacyQuants {
                     plane.intoArray(w, o + 16 * e);
                     plane.intoArray(w, o + 16 * e + 8);
                 }
+            }
+        }
+
+        /**
+         * {@link #tile4x2} for one token in 8-lane vectors, for machines without AVX-512: the token's half of each
+         * plane and scale vector, the same operations lane for lane.
+         */
+        private void tile4Half(float[][] tl, Activations x, int t, int r, float[] out, int outStride) {
+            float[] xp = x.planes();
+            float[] xs = x.pairScales();
+            float[] w0 = tl[0], w1 = tl[1], w2 = tl[2], w3 = tl[3];
+            float[] s0 = tl[4], s1 = tl[5], s2 = tl[6], s3 = tl[7];
+            int xa = (t / 2) * 2 * cols + 8 * (t % 2);
+            int sa = (t / 2) * 16 * blocks + 8 * (t % 2);
+            FloatVector a0 = FloatVector.zero(F256), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < blocks; b++) {
+                int o = 64 * b;
+                FloatVector x0 = FloatVector.fromArray(F256, xp, xa + o);
+                FloatVector x1 = FloatVector.fromArray(F256, xp, xa + o + 16);
+                FloatVector x2 = FloatVector.fromArray(F256, xp, xa + o + 32);
+                FloatVector x3 = FloatVector.fromArray(F256, xp, xa + o + 48);
+                FloatVector dx = FloatVector.fromArray(F256, xs, sa + 16 * b);
+                a0 = FloatVector.fromArray(F256, w0, o + 48).fma(x3, FloatVector.fromArray(F256, w0, o + 32).fma(x2,
+                        FloatVector.fromArray(F256, w0, o + 16).fma(x1, FloatVector.fromArray(F256, w0, o).mul(x0))))
+                        .fma(dx.mul(s0[b]), a0);
+                a1 = FloatVector.fromArray(F256, w1, o + 48).fma(x3, FloatVector.fromArray(F256, w1, o + 32).fma(x2,
+                        FloatVector.fromArray(F256, w1, o + 16).fma(x1, FloatVector.fromArray(F256, w1, o).mul(x0))))
+                        .fma(dx.mul(s1[b]), a1);
+                a2 = FloatVector.fromArray(F256, w2, o + 48).fma(x3, FloatVector.fromArray(F256, w2, o + 32).fma(x2,
+                        FloatVector.fromArray(F256, w2, o + 16).fma(x1, FloatVector.fromArray(F256, w2, o).mul(x0))))
+                        .fma(dx.mul(s2[b]), a2);
+                a3 = FloatVector.fromArray(F256, w3, o + 48).fma(x3, FloatVector.fromArray(F256, w3, o + 32).fma(x2,
+                        FloatVector.fromArray(F256, w3, o + 16).fma(x1, FloatVector.fromArray(F256, w3, o).mul(x0))))
+                        .fma(dx.mul(s3[b]), a3);
+            }
+            float[] lanes = tl[2 * TILE_ROWS];
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, 8);
+            a2.intoArray(lanes, 16);
+            a3.intoArray(lanes, 24);
+            for (int k = 0; k < 4; k++) {
+                out[t * outStride + r + k] = hsum8(lanes, 8 * k);
             }
         }
 
