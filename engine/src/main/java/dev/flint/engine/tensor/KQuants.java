@@ -43,13 +43,13 @@ final class KQuants {
      * lane for lane as llama.cpp's do, so the float result is the same bit for bit.
      */
     abstract static class KQuantMatrix extends QuantizedMatrix {
-        private final int blockBytes;
-        private final int subBlocks;
+        final int blockBytes;
+        final int subBlocks;
         private final MinTerm minTerm;
-        private final ThreadLocal<Scaled> scaled;
+        final ThreadLocal<Scaled> scaled;
 
         /** A row decoded for the dot product: q times its integer scale, d and dmin per super-block, integer mins. */
-        private static final class Scaled {
+        static final class Scaled {
             final float[] q;
             final float[] d;
             final float[] dmin;
@@ -95,13 +95,6 @@ final class KQuants {
         protected float dmin(long p) {
             return 0f;
         }
-
-        /**
-         * The fused kernel's work on the super-block at p, straight from the mapped bytes: for each slice of L
-         * positions, the sum over its 32-value runs of {@code (q * scale) * y} (exact), passed to {@link #accumulate}.
-         * {@code sc} holds the block's integer scales.
-         */
-        protected abstract void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc);
 
         /** Sums each group of four positions of a slice (exact integers), then one FMA per lane with dd. */
         static void accumulate(FloatVector sum, float dd, float[] acc, int v) {
@@ -161,7 +154,7 @@ final class KQuants {
 
         @Override
         public float dot(int row, Activations x, int token) {
-            return fusedDot(row, x, token);
+            return smallBatchDot(row, x, token);
         }
 
         /**
@@ -174,7 +167,7 @@ final class KQuants {
             if (n <= SMALL_BATCH) {
                 for (int r = rowFrom; r < rowTo; r++) {
                     for (int t = 0; t < n; t++) {
-                        out[t * outStride + r] = fusedDot(r, x, t);
+                        out[t * outStride + r] = smallBatchDot(r, x, t);
                     }
                 }
                 return;
@@ -188,38 +181,12 @@ final class KQuants {
         }
 
         /**
-         * Whether single tokens read rows straight from memory. Q6_K's decoding is too large a body for C2 to keep its
-         * vectors in registers there (measured: it boxed them and ran about ten times slower), so it decodes first.
+         * One token of a batch of at most three. Here the row is decoded first; Q4_K and Q5_K read it straight from
+         * memory instead ({@link PackedScalesAndMins}). Q6_K's decoding is too large a body for C2 to keep its vectors
+         * in registers in such a fused kernel (measured: it boxed them and ran about ten times slower).
          */
-        protected boolean fusedFromMemory() {
-            return true;
-        }
-
-        private float fusedDot(int row, Activations x, int t) {
-            if (!fusedFromMemory()) {
-                return dotScaled(decodeScaled(row), x, t);
-            }
-            Scaled s = scaled.get();
-            float[] a = s.lanes;
-            java.util.Arrays.fill(a, 0, 32, 0f);
-            long base = row * rowBytes;
-            int yo = t * cols;
-            int go = t * (cols / 32);
-            int nb = cols / 256;
-            for (int b = 0; b < nb; b++) {
-                long p = base + (long) b * blockBytes;
-                for (int k = 0; k < subBlocks; k++) {
-                    s.sc[k] = scale(p, k);
-                }
-                fusedBlock(p, s.sc, x.f, yo + 256 * b, x.d[go + 8 * b] * d(p), a);
-                if (minTerm != MinTerm.NONE) {
-                    s.dmin[b] = dmin(p);
-                    for (int k = 0; k < 8; k++) {
-                        s.mins[8 * b + k] = min(p, k);
-                    }
-                }
-            }
-            return finish(s, x, go, nb);
+        float smallBatchDot(int row, Activations x, int t) {
+            return dotScaled(decodeScaled(row), x, t);
         }
 
         private float dotScaled(Scaled s, Activations x, int t) {
@@ -248,7 +215,7 @@ final class KQuants {
         }
 
         /** The fixed horizontal sum of the eight lanes (positions 0, 4, ..., 28 of a), then the minimum term. */
-        private float finish(Scaled s, Activations x, int go, int nb) {
+        float finish(Scaled s, Activations x, int go, int nb) {
             float[] a = s.lanes;
             // hsum_float_8: halves added, then pairs, then the last two
             float total = ((a[16] + a[0]) + (a[24] + a[8])) + ((a[20] + a[4]) + (a[28] + a[12]));
@@ -319,6 +286,37 @@ final class KQuants {
         @Override
         protected float dmin(long p) {
             return Kernels.f16(data, p + 2);
+        }
+
+        /**
+         * The fused kernel's work on the super-block at p, straight from the mapped bytes: for each slice of L
+         * positions, the sum over its 32-value runs of {@code (q * scale) * y} (exact), passed to {@link #accumulate}.
+         * {@code sc} holds the block's integer scales.
+         */
+        protected abstract void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc);
+
+        /** Straight from the mapped bytes (decode steps are memory bound): the same operations as the decoded path. */
+        @Override
+        float smallBatchDot(int row, Activations x, int t) {
+            Scaled s = scaled.get();
+            float[] a = s.lanes;
+            java.util.Arrays.fill(a, 0, 32, 0f);
+            long base = row * rowBytes;
+            int yo = t * cols;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * blockBytes;
+                for (int k = 0; k < subBlocks; k++) {
+                    s.sc[k] = scale(p, k);
+                }
+                fusedBlock(p, s.sc, x.f, yo + 256 * b, x.d[go + 8 * b] * d(p), a);
+                s.dmin[b] = dmin(p);
+                for (int k = 0; k < 8; k++) {
+                    s.mins[8 * b + k] = min(p, k);
+                }
+            }
+            return finish(s, x, go, nb);
         }
     }
 
@@ -402,16 +400,6 @@ final class KQuants {
     static final class Q6_K extends KQuantMatrix {
         Q6_K(MemorySegment data, int rows, int cols) {
             super(GgmlType.Q6_K, data, rows, cols, 16, MinTerm.NONE);
-        }
-
-        @Override
-        protected boolean fusedFromMemory() {
-            return false;
-        }
-
-        @Override
-        protected void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
-            throw new UnsupportedOperationException("Q6_K decodes its rows first");
         }
 
         @Override
