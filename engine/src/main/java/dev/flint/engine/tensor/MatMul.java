@@ -21,8 +21,10 @@ public final class MatMul {
         }
         int rows = w.rows();
         // long contiguous runs per task (8 per thread, for balance): each thread then streams through memory the
-        // hardware prefetcher can follow, instead of hopping between small interleaved blocks
-        int per = Math.max(ROWS_PER_TASK, (rows + pool.threads() * 8 - 1) / (pool.threads() * 8));
+        // hardware prefetcher can follow, instead of hopping between small interleaved blocks; a multiple of
+        // ROWS_PER_TASK, so that kernels working on groups of rows (repacked Q4_0) see whole groups
+        int even = (rows + pool.threads() * 8 - 1) / (pool.threads() * 8);
+        int per = Math.max(1, (even + ROWS_PER_TASK - 1) / ROWS_PER_TASK) * ROWS_PER_TASK;
         int tasks = (rows + per - 1) / per;
         pool.parallelFor(tasks, task -> {
             int from = task * per;

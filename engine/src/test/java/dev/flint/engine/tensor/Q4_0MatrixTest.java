@@ -20,6 +20,30 @@ class Q4_0MatrixTest {
         int rows = 56;
         int cols = 320;
         byte[] bytes = RandomWeights.bytes(GgmlType.Q4_0, (long) rows * cols, 5);
+        // scales of every kind the packed kernels convert with integer operations: negative, subnormal, zero, the
+        // largest finite value
+        short[] special = {(short) 0xBC00, 0x0001, (short) 0x83FF, 0x0000, 0x7BFF, (short) 0xFBFF, 0x0400};
+        for (int i = 0; i < special.length; i++) {
+            setScale(bytes, 37 * i + 3, special[i]);
+        }
+        assertEveryPathExact(bytes, rows, cols);
+    }
+
+    @Test
+    void infiniteScalesRunRowByRowWithTheSameResults() {
+        int rows = 40;
+        int cols = 64;
+        byte[] bytes = RandomWeights.bytes(GgmlType.Q4_0, (long) rows * cols, 6);
+        setScale(bytes, 5, (short) 0x7C00);
+        assertEveryPathExact(bytes, rows, cols);
+    }
+
+    private static void setScale(byte[] bytes, int block, short h) {
+        bytes[block * 18] = (byte) h;
+        bytes[block * 18 + 1] = (byte) (h >> 8);
+    }
+
+    private static void assertEveryPathExact(byte[] bytes, int rows, int cols) {
         MemorySegment data = MemorySegment.ofArray(bytes);
         WeightMatrix w = WeightMatrix.of(GgmlType.Q4_0, data, rows, cols);
         SplittableRandom r = new SplittableRandom(9);
@@ -36,6 +60,10 @@ class Q4_0MatrixTest {
             for (int t = 0; t < n; t++) {
                 for (int row = 0; row < rows; row++) {
                     float want = reference(data, row, cols, x, t);
+                    if (Float.isNaN(want)) {
+                        assertEquals(Float.NaN, out[t * rows + row], "batch " + n + " token " + t + " row " + row);
+                        continue;
+                    }
                     assertEquals(want, out[t * rows + row], 0f, "batch " + n + " token " + t + " row " + row);
                     assertEquals(want, w.dot(row, x, t), 0f, "dot, token " + t + " row " + row);
                 }

@@ -38,8 +38,15 @@ class Q8_0KernelTest {
     @CsvSource({"1, 160", "2, 160", "3, 160", "4, 160", "5, 160", "7, 160", "8, 160", "9, 160",
             "9, 32768", "13, 32768"}) // rows of 32768 take chunks of two token pairs
     void everyPathComputesLlamaCppsFloats(int n, int cols) {
-        int rows = 11;
+        int rows = 37;
         byte[] w = RandomWeights.bytes(GgmlType.Q8_0, (long) rows * cols, 5);
+        // scales of every kind: negative, subnormal, zero, the largest finite values
+        short[] special = {(short) 0xBC00, 0x0001, (short) 0x83FF, 0x0000, 0x7BFF, (short) 0xFBFF};
+        for (int i = 0; i < special.length; i++) {
+            int p = ((7 * i + 3) % (rows * cols / 32)) * 34;
+            w[p] = (byte) special[i];
+            w[p + 1] = (byte) (special[i] >> 8);
+        }
         SplittableRandom r = new SplittableRandom(n);
         for (int k = 0; k < 40; k++) { // -128 is a valid weight byte (the activations never hold it)
             int p = r.nextInt(rows * cols / 32) * 34 + 2 + r.nextInt(32);
@@ -59,8 +66,9 @@ class Q8_0KernelTest {
         float[] narrowOut = new float[n * rows];
         narrow.matmul(x, narrowOut, rows, 0, rows);
         float[] part = new float[n * rows];
-        m.matmul(x, part, rows, 0, 5); // a range that leaves a row over after one tile
-        m.matmul(x, part, rows, 5, rows);
+        m.matmul(x, part, rows, 0, 5); // ranges that leave rows over after one tile
+        m.matmul(x, part, rows, 5, 21);
+        m.matmul(x, part, rows, 21, rows);
         for (int t = 0; t < n; t++) {
             for (int row = 0; row < rows; row++) {
                 float expected = reference(w, row, cols, x, t);
