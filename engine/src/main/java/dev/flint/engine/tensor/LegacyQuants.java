@@ -96,7 +96,7 @@ final class LegacyQuants {
          * Row {@code row} times token {@code t}, straight from the mapped bytes: the 32 weights of a block are
          * widened to shorts and multiplied with the activation integers (exact in 16 bits); neighbouring products
          * are added in pairs within int lanes, then pairs of pairs within long lanes (exact), giving the eight sums
-         * of four as ggml's 8 x int32 dot product does.
+         * of four as ggml's 8 x int32 dot product does; llama.cpp's lane k is lane 2k + 1 here.
          */
         @Override
         protected float fusedDot(int row, Activations x, int t, float[] lanes) {
@@ -108,7 +108,7 @@ final class LegacyQuants {
             float[] xd = x.d;
             int xo = t * cols;
             int go = t * blocks;
-            FloatVector acc = FloatVector.zero(F256);
+            FloatVector acc = FloatVector.zero(F512);
             for (int b = 0; b < blocks; b++) {
                 long p = base + b * 34L;
                 ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 2, Kernels.LE)
@@ -116,11 +116,15 @@ final class LegacyQuants {
                 IntVector pairs = w.mul(ShortVector.fromArray(S512, xq, xo + 32 * b)).reinterpretAsInts();
                 pairs = pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                 LongVector quads = pairs.reinterpretAsLongs();
-                quads = quads.add(quads.lanewise(VectorOperators.LSHL, 32)).lanewise(VectorOperators.ASHR, 32);
-                FloatVector isum = (FloatVector) quads.convertShape(VectorOperators.L2F, F256, 0);
-                acc = isum.fma(FloatVector.broadcast(F256, Kernels.f16(data, p) * xd[go + b]), acc);
+                // the high int of each long becomes pair 2k + pair 2k+1: odd int lanes hold the eight sums of four
+                // (even lanes carry a pair along, unused). All in 512-bit floats: a 256-bit accumulator here made
+                // the JIT box it after prompt batches (its store at the end went through a polluted type profile)
+                FloatVector isum = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32))
+                        .reinterpretAsInts().convert(VectorOperators.I2F, 0);
+                acc = isum.fma(FloatVector.broadcast(F512, Kernels.f16(data, p) * xd[go + b]), acc);
             }
-            return hsum8(acc, lanes);
+            acc.intoArray(lanes, 0);
+            return ((lanes[1] + lanes[9]) + (lanes[5] + lanes[13])) + ((lanes[3] + lanes[11]) + (lanes[7] + lanes[15]));
         }
 
         /**
