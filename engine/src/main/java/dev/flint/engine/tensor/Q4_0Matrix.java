@@ -47,7 +47,9 @@ final class Q4_0Matrix extends QuantizedMatrix {
     Q4_0Matrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q4_0, data, rows, cols, 32, false);
         this.blocks = cols / 32;
-        this.packed = RowGroups.interleave(data, rows, blocks, 16);
+        // only with 16 lanes: with 8 (AVX2, simulated here with -XX:UseAVX=2) single-token generation measured
+        // 22-25 tok/s repacked against 23-29 row by row
+        this.packed = L >= 16 ? RowGroups.interleave(data, rows, blocks, 16) : null;
         this.groups = RowGroups.groups(packed, rows);
     }
 
@@ -74,22 +76,24 @@ final class Q4_0Matrix extends QuantizedMatrix {
     @Override
     public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         int n = x.tokens();
-        // whole repacked groups inside the range; rows before and after them run row by row
+        // whole repacked groups inside the range; rows before and after them (all rows, when not repacked) come from
+        // the mapped bytes
         int g0 = Math.min(groups, (rowFrom + L - 1) / L);
         int g1 = Math.max(g0, Math.min(groups, rowTo / L));
-        boolean lanes = n >= LANE_BATCH && x.hasLanes();
-        rowByRow(x, out, outStride, rowFrom, Math.min(rowTo, g0 * L));
-        if (lanes) {
+        if (n >= LANE_BATCH && x.hasLanes()) {
             Scratch s = SCRATCH.get();
             s.ensure(cols);
+            tokensInLanesByRows(s, x, out, outStride, rowFrom, Math.min(rowTo, g0 * L));
             for (int g = g0; g < g1; g++) {
                 tokensInLanes(s, g, x, out, outStride);
             }
-        } else {
-            for (int g = g0; g < g1; g++) {
-                for (int t = 0; t < n; t++) { // the group stays in the cache from one token to the next
-                    groupDot(g, x, t, out, t * outStride + g * L);
-                }
+            tokensInLanesByRows(s, x, out, outStride, Math.max(rowFrom, g1 * L), rowTo);
+            return;
+        }
+        rowByRow(x, out, outStride, rowFrom, Math.min(rowTo, g0 * L));
+        for (int g = g0; g < g1; g++) {
+            for (int t = 0; t < n; t++) { // the group stays in the cache from one token to the next
+                groupDot(g, x, t, out, t * outStride + g * L);
             }
         }
         rowByRow(x, out, outStride, Math.max(rowFrom, g1 * L), rowTo);
@@ -191,16 +195,50 @@ final class Q4_0Matrix extends QuantizedMatrix {
      */
     private void tokensInLanes(Scratch s, int g, Activations x, float[] out, int outStride) {
         decodeGroup(g, s.q, s.d);
+        Tile w = s.tile;
+        for (int k = 0; k < L; k += 4) {
+            w.set(s.q, s.d, k, 1, L, k, 1, L); // element-major: q[e * L + k], d[b * L + k]
+            rowsInTiles(s, w, x, out, outStride, g * L + k);
+        }
+    }
+
+    /** Rows [rowFrom, rowTo) from the mapped bytes: four rows decoded at a time, row-major, then the same tiles. */
+    private void tokensInLanesByRows(Scratch s, Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+        int r = rowFrom;
+        Tile w = s.tile;
+        for (; r + 4 <= rowTo; r += 4) {
+            for (int k = 0; k < 4; k++) {
+                decodeUnbiased(r + k, s.q, k * cols, s.d, k * blocks);
+            }
+            w.set(s.q, s.d, 0, cols, 1, 0, blocks, 1); // row-major: q[k * cols + e], d[k * blocks + b]
+            rowsInTiles(s, w, x, out, outStride, r);
+        }
+        rowByRow(x, out, outStride, r, rowTo);
+    }
+
+    /** The four rows of tile w (rows r..r+3) times every token group. */
+    private void rowsInTiles(Scratch s, Tile w, Activations x, float[] out, int outStride, int r) {
         int n = x.tokens();
         int tokenGroups = (n + L - 1) / L;
-        for (int k = 0; k < L; k += 4) {
-            int r = g * L + k;
-            int tg = 0;
-            for (; tg + 2 <= tokenGroups; tg += 2) {
-                rows4x2(s, k, x, tg, out, outStride, r, n);
-            }
-            if (tg < tokenGroups) {
-                rows4(s, k, x, tg, out, outStride, r, n);
+        int tg = 0;
+        for (; tg + 2 <= tokenGroups; tg += 2) {
+            rows4x2(s, w, x, tg, out, outStride, r, n);
+        }
+        if (tg < tokenGroups) {
+            rows4(s, w, x, tg, out, outStride, r, n);
+        }
+    }
+
+    /** Row r's nibbles (0..15, not yet minus 8) as floats from q[qo], its block scales from d[dO]. */
+    private void decodeUnbiased(int row, float[] q, int qo, float[] d, int dO) {
+        long base = row * rowBytes;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * 18L;
+            d[dO + b] = Kernels.f16(data, p);
+            for (int j = 0; j < 16; j += L) {
+                IntVector v = nibbleBytes(p + 2 + j);
+                lowNibbles(v).intoArray(q, qo + 32 * b + j);
+                highNibbles(v).intoArray(q, qo + 32 * b + 16 + j);
             }
         }
     }
@@ -222,10 +260,11 @@ final class Q4_0Matrix extends QuantizedMatrix {
         }
     }
 
-    /** Rows r..r+3 (group rows k..k+3) times token group tg. */
-    private void rows4(Scratch s, int k, Activations x, int tg, float[] out, int outStride, int r, int n) {
-        float[] q = s.q;
-        float[] d = s.d;
+    /** Rows r..r+3 (tile w) times token group tg. */
+    private void rows4(Scratch s, Tile w, Activations x, int tg, float[] out, int outStride, int r, int n) {
+        float[] q = w.q;
+        float[] d = w.d;
+        int qs = w.rowStride, es = w.elementStride, ds = w.scaleRowStride, bs = w.blockStride;
         float[] xl = x.lanes;
         float[] dl = x.laneScales;
         float[] sl = x.laneSums;
@@ -238,19 +277,19 @@ final class Q4_0Matrix extends QuantizedMatrix {
             int e0 = 32 * b;
             for (int e = e0; e < e0 + 32; e++) {
                 FloatVector xv = FloatVector.fromArray(F, xl, xo + e * L);
-                int qe = e * L + k;
+                int qe = w.q0 + e * es;
                 s0 = xv.fma(FloatVector.broadcast(F, q[qe]), s0);
-                s1 = xv.fma(FloatVector.broadcast(F, q[qe + 1]), s1);
-                s2 = xv.fma(FloatVector.broadcast(F, q[qe + 2]), s2);
-                s3 = xv.fma(FloatVector.broadcast(F, q[qe + 3]), s3);
+                s1 = xv.fma(FloatVector.broadcast(F, q[qe + qs]), s1);
+                s2 = xv.fma(FloatVector.broadcast(F, q[qe + 2 * qs]), s2);
+                s3 = xv.fma(FloatVector.broadcast(F, q[qe + 3 * qs]), s3);
             }
             FloatVector bias = FloatVector.fromArray(F, sl, bo + b * L);
             FloatVector dx = FloatVector.fromArray(F, dl, bo + b * L);
-            int db = b * L + k;
+            int db = w.d0 + b * bs;
             a0 = s0.sub(bias).fma(dx.mul(d[db]), a0);
-            a1 = s1.sub(bias).fma(dx.mul(d[db + 1]), a1);
-            a2 = s2.sub(bias).fma(dx.mul(d[db + 2]), a2);
-            a3 = s3.sub(bias).fma(dx.mul(d[db + 3]), a3);
+            a1 = s1.sub(bias).fma(dx.mul(d[db + ds]), a1);
+            a2 = s2.sub(bias).fma(dx.mul(d[db + 2 * ds]), a2);
+            a3 = s3.sub(bias).fma(dx.mul(d[db + 3 * ds]), a3);
         }
         float[] tmp = s.lanes;
         a0.intoArray(tmp, 0);
@@ -264,9 +303,10 @@ final class Q4_0Matrix extends QuantizedMatrix {
      * {@link #rows4} for token groups tg and tg + 1 at once: each broadcast weight feeds two FMAs (same operations per
      * token).
      */
-    private void rows4x2(Scratch s, int k, Activations x, int tg, float[] out, int outStride, int r, int n) {
-        float[] q = s.q;
-        float[] d = s.d;
+    private void rows4x2(Scratch s, Tile w, Activations x, int tg, float[] out, int outStride, int r, int n) {
+        float[] q = w.q;
+        float[] d = w.d;
+        int qs = w.rowStride, es = w.elementStride, ds = w.scaleRowStride, bs = w.blockStride;
         float[] xl = x.lanes;
         float[] dl = x.laneScales;
         float[] sl = x.laneSums;
@@ -282,33 +322,33 @@ final class Q4_0Matrix extends QuantizedMatrix {
             for (int e = e0; e < e0 + 32; e++) {
                 FloatVector xv = FloatVector.fromArray(F, xl, xo + e * L);
                 FloatVector yv = FloatVector.fromArray(F, xl, xo2 + e * L);
-                int qe = e * L + k;
-                FloatVector w = FloatVector.broadcast(F, q[qe]);
-                s0 = xv.fma(w, s0);
-                t0 = yv.fma(w, t0);
-                w = FloatVector.broadcast(F, q[qe + 1]);
-                s1 = xv.fma(w, s1);
-                t1 = yv.fma(w, t1);
-                w = FloatVector.broadcast(F, q[qe + 2]);
-                s2 = xv.fma(w, s2);
-                t2 = yv.fma(w, t2);
-                w = FloatVector.broadcast(F, q[qe + 3]);
-                s3 = xv.fma(w, s3);
-                t3 = yv.fma(w, t3);
+                int qe = w.q0 + e * es;
+                FloatVector v = FloatVector.broadcast(F, q[qe]);
+                s0 = xv.fma(v, s0);
+                t0 = yv.fma(v, t0);
+                v = FloatVector.broadcast(F, q[qe + qs]);
+                s1 = xv.fma(v, s1);
+                t1 = yv.fma(v, t1);
+                v = FloatVector.broadcast(F, q[qe + 2 * qs]);
+                s2 = xv.fma(v, s2);
+                t2 = yv.fma(v, t2);
+                v = FloatVector.broadcast(F, q[qe + 3 * qs]);
+                s3 = xv.fma(v, s3);
+                t3 = yv.fma(v, t3);
             }
             FloatVector bias = FloatVector.fromArray(F, sl, bo + b * L);
             FloatVector dx = FloatVector.fromArray(F, dl, bo + b * L);
-            int db = b * L + k;
+            int db = w.d0 + b * bs;
             a0 = s0.sub(bias).fma(dx.mul(d[db]), a0);
-            a1 = s1.sub(bias).fma(dx.mul(d[db + 1]), a1);
-            a2 = s2.sub(bias).fma(dx.mul(d[db + 2]), a2);
-            a3 = s3.sub(bias).fma(dx.mul(d[db + 3]), a3);
+            a1 = s1.sub(bias).fma(dx.mul(d[db + ds]), a1);
+            a2 = s2.sub(bias).fma(dx.mul(d[db + 2 * ds]), a2);
+            a3 = s3.sub(bias).fma(dx.mul(d[db + 3 * ds]), a3);
             FloatVector bias2 = FloatVector.fromArray(F, sl, bo2 + b * L);
             FloatVector dx2 = FloatVector.fromArray(F, dl, bo2 + b * L);
             c0 = t0.sub(bias2).fma(dx2.mul(d[db]), c0);
-            c1 = t1.sub(bias2).fma(dx2.mul(d[db + 1]), c1);
-            c2 = t2.sub(bias2).fma(dx2.mul(d[db + 2]), c2);
-            c3 = t3.sub(bias2).fma(dx2.mul(d[db + 3]), c3);
+            c1 = t1.sub(bias2).fma(dx2.mul(d[db + ds]), c1);
+            c2 = t2.sub(bias2).fma(dx2.mul(d[db + 2 * ds]), c2);
+            c3 = t3.sub(bias2).fma(dx2.mul(d[db + 3 * ds]), c3);
         }
         float[] tmp = s.lanes; // vectors go through an array: as arguments of a call the JIT may not inline, they would be boxed
         a0.intoArray(tmp, 0);
@@ -336,9 +376,32 @@ final class Q4_0Matrix extends QuantizedMatrix {
         }
     }
 
-    /** Per-thread buffers, shared by all Q4_0 matrices (sized for the widest): one decoded group. */
+    /**
+     * Where a tile's four decoded rows are: row k's element e at {@code q[q0 + k * rowStride + e * elementStride]},
+     * its block b's scale at {@code d[d0 + k * scaleRowStride + b * blockStride]}.
+     */
+    private static final class Tile {
+        float[] q;
+        float[] d;
+        int q0, rowStride, elementStride, d0, scaleRowStride, blockStride;
+
+        void set(float[] q, float[] d, int q0, int rowStride, int elementStride, int d0, int scaleRowStride,
+                int blockStride) {
+            this.q = q;
+            this.d = d;
+            this.q0 = q0;
+            this.rowStride = rowStride;
+            this.elementStride = elementStride;
+            this.d0 = d0;
+            this.scaleRowStride = scaleRowStride;
+            this.blockStride = blockStride;
+        }
+    }
+
+    /** Per-thread buffers, shared by all Q4_0 matrices (sized for the widest): one decoded group (or four rows). */
     private static final class Scratch {
         final float[] lanes = new float[4 * L];
+        final Tile tile = new Tile();
         float[] q = new float[0];
         float[] d = new float[0];
 
