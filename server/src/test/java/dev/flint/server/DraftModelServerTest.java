@@ -40,6 +40,29 @@ class DraftModelServerTest {
         }
     }
 
+    @Test
+    void aRequestSetsItsOwnSpeculationLimitsUnderLlamaCppsNames() throws Exception {
+        SchedulerOptions o = new SchedulerOptions(1, 256, 4, 64).withDraftMax(6).withDraftPMin(0f);
+        var model = TestServer.model("stories260K-F32.gguf");
+        try (var ts = new TestServer(model, o, model, null)) {
+            String off = BODY.replace("}", ", \"speculative.n_max\": 0}");
+            var r = ts.post("/completion", off);
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(0.0, counter(ts.get("/metrics").body(), "flint_draft_tokens_total"));
+            String plain = Json.MAPPER.readTree(r.body()).get("content").asText();
+            r = ts.post("/completion", BODY.replace("}", ", \"speculative.n_max\": 3, \"speculative.p_min\": 0.5}"));
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(plain, Json.MAPPER.readTree(r.body()).get("content").asText());
+            assertTrue(counter(ts.get("/metrics").body(), "flint_draft_tokens_total") > 0);
+            for (String bad : new String[] {"\"speculative.n_max\": -2", "\"speculative.p_min\": 1.5",
+                    "\"speculative.n_max\": 2, \"speculative.n_min\": 3", "\"speculative.n_min\": \"two\""}) {
+                r = ts.post("/completion", BODY.replace("}", ", " + bad + "}"));
+                assertEquals(400, r.statusCode(), bad + ": " + r.body());
+                assertTrue(r.body().contains("speculative."), r.body());
+            }
+        }
+    }
+
     static double counter(String metrics, String name) {
         Matcher m = Pattern.compile("(?m)^" + name + "(?:\\{[^}]*})? (\\S+)$").matcher(metrics);
         assertTrue(m.find(), name + " in\n" + metrics);

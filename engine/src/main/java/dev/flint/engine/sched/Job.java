@@ -22,10 +22,12 @@ import java.util.List;
  *                      (llama.cpp's {@code n_indent}); 0: off
  * @param maxLines      end the completion before its n-th line break, counted from its first non-blank character
  *                      (1: single-line mode); 0: off
+ * @param speculation   this request's speculative-decoding limits within the server's ({@link Speculation#SERVER}
+ *                      when null)
  */
 public record Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<String> stop, boolean ignoreEos,
                   int slot, boolean cachePrompt, long maxPredictMs, Cancellation cancellation, int minIndent,
-                  int maxLines) {
+                  int maxLines, Speculation speculation) {
     public Job {
         if (prompt == null || prompt.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
@@ -39,14 +41,22 @@ public record Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<Stri
         stop = stop == null ? List.of() : List.copyOf(stop);
         sampling = sampling == null ? SamplerConfig.defaults() : sampling;
         cancellation = cancellation == null ? new Cancellation() : cancellation;
+        speculation = speculation == null ? Speculation.SERVER : speculation;
+    }
+
+    public Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<String> stop, boolean ignoreEos, int slot,
+               boolean cachePrompt, long maxPredictMs, Cancellation cancellation, int minIndent, int maxLines) {
+        this(prompt, maxTokens, sampling, stop, ignoreEos, slot, cachePrompt, maxPredictMs, cancellation, minIndent,
+                maxLines, null);
     }
 
     public Job(int[] prompt, int maxTokens, SamplerConfig sampling, List<String> stop, boolean ignoreEos, int slot,
                boolean cachePrompt, long maxPredictMs, Cancellation cancellation, int minIndent) {
-        this(prompt, maxTokens, sampling, stop, ignoreEos, slot, cachePrompt, maxPredictMs, cancellation, minIndent, 0);
+        this(prompt, maxTokens, sampling, stop, ignoreEos, slot, cachePrompt, maxPredictMs, cancellation, minIndent, 0,
+                null);
     }
 
     public static Job of(int[] prompt, int maxTokens, SamplerConfig sampling) {
-        return new Job(prompt, maxTokens, sampling, List.of(), false, -1, true, 0, new Cancellation(), 0, 0);
+        return new Job(prompt, maxTokens, sampling, List.of(), false, -1, true, 0, new Cancellation(), 0, 0, null);
     }
 }

@@ -40,6 +40,7 @@ final class ModelDrafter {
         boolean drafting;   // still drafting in this step's rounds
         boolean proposed;   // evaluated its pending token this step
         int maxDraft;
+        Speculation spec = Speculation.SERVER; // the drafting job's limits
         int count;
         int row;
 
@@ -157,6 +158,7 @@ final class ModelDrafter {
                 d.drafting = true;
                 d.proposed = true;
                 d.maxDraft = s.draftRoom;
+                d.spec = s.speculation;
                 d.count = 0;
                 d.row = rows++;
             }
@@ -177,7 +179,8 @@ final class ModelDrafter {
                     continue;
                 }
                 s.draft[d.count++] = tok;
-                if (d.count >= d.maxDraft || probability(logits, off, draftVocabSize, tok) < options.draftPMin()
+                if (d.count >= d.maxDraft
+                        || probability(logits, off, draftVocabSize, tok) < d.spec.minP(options.draftPMin())
                         || targetVocab.isEog(tok)) {
                     d.drafting = false;
                     continue;
@@ -193,7 +196,7 @@ final class ModelDrafter {
         for (Slot s : slots) {
             Sequence d = seqs[s.id];
             if (d.proposed) {
-                s.drafts = d.count >= Math.max(1, options.draftMin()) ? d.count : 0;
+                s.drafts = d.count >= Math.max(1, d.spec.minDrafts(options.draftMin())) ? d.count : 0;
                 total += s.drafts;
             }
         }

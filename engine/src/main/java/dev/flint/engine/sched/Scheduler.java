@@ -486,6 +486,7 @@ public final class Scheduler implements AutoCloseable {
             }
             budget--;
             s.draftRoom = draftRoom(s, budget - slots.length, s.length + 1);
+            s.speculation = s.job.job.speculation();
             budget -= s.draftRoom;
         }
         drafted.addAndGet(modelDrafter.draft(slots));
@@ -494,13 +495,14 @@ public final class Scheduler implements AutoCloseable {
     /**
      * How many drafts may follow the slot's pending token: within {@code room}, the job's token limit (each accepted
      * draft and the token after the last one are emitted) and the context, after the pending token brings the slot
-     * to {@code length} cells. 0 when below {@code draftMin}.
+     * to {@code length} cells, and the job's own {@link Speculation} limits. 0 when below the minimum.
      */
     private int draftRoom(Slot s, int room, int length) {
         Job job = s.job.job;
-        int n = Math.min(Math.min(s.draft.length, room), job.maxTokens() - s.generated - 1);
+        Speculation spec = job.speculation();
+        int n = Math.min(Math.min(spec.maxDrafts(s.draft.length), room), job.maxTokens() - s.generated - 1);
         n = Math.min(n, s.cache.capacity() - length - 1);
-        return n < Math.max(1, options.draftMin()) ? 0 : n;
+        return n < Math.max(1, spec.minDrafts(options.draftMin())) ? 0 : n;
     }
 
     /**
@@ -517,7 +519,7 @@ public final class Scheduler implements AutoCloseable {
             return 0;
         }
         int k = drafter.draft(s.tokens, s.length, n, s.draft);
-        if (k < options.draftMin()) {
+        if (k < s.job.job.speculation().minDrafts(options.draftMin())) {
             return 0;
         }
         drafted.addAndGet(k);

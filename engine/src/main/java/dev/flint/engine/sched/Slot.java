@@ -41,6 +41,7 @@ final class Slot {
     final int[] draft;   // tokens drafted this step (verified in rows logitRow + 1 ..)
     int drafts;
     int draftRoom;       // drafts this step may hold (set before the draft model drafts)
+    Speculation speculation = Speculation.SERVER; // the job's own limits (set with draftRoom)
 
     Slot(int id, KvCache cache, int draftMax) {
         this.id = id;

@@ -158,6 +158,44 @@ class DraftModelSpeculationTest {
         }
     }
 
+    /** A job with its own speculation limits (and the plain job's other settings). */
+    static Job withSpeculation(int[] prompt, int maxTokens, Speculation spec) {
+        return new Job(prompt, maxTokens, SamplerConfig.greedy(), null, false, -1, false, 0, null, 0, 0, spec);
+    }
+
+    @Test
+    void aRequestCanDraftLessThanTheServerAllowsAndKeepsItsOutput() throws Exception {
+        int[] prompt = stories.tokenizer().encode("Once upon a time", true, false);
+        Run plain;
+        try (var s = new Scheduler(stories, one())) {
+            plain = run(s, Job.of(prompt, 32, SamplerConfig.greedy()));
+        }
+        try (var s = new Scheduler(stories, one().withDraftMax(6).withDraftPMin(0f), storiesDraft)) {
+            // n_max 0: this request does not speculate at all
+            assertEquals(plain.tokens(), run(s, withSpeculation(prompt, 32, new Speculation(0, -1, -1f))).tokens());
+            assertEquals(0, s.draftedTokens());
+            // n_max 2: at most two drafts per step, where the server would draft six
+            long steps = s.decodeSteps();
+            assertEquals(plain.tokens(), run(s, withSpeculation(prompt, 32, new Speculation(2, -1, -1f))).tokens());
+            long drafted = s.draftedTokens();
+            assertTrue(drafted > 0);
+            assertTrue(drafted <= 2 * (s.decodeSteps() - steps), drafted + " drafted in "
+                    + (s.decodeSteps() - steps) + " steps");
+            // p_min 1 ends every draft after its first token; with n_min 2 as well, nothing is verified
+            steps = s.decodeSteps();
+            assertEquals(plain.tokens(), run(s, withSpeculation(prompt, 32, new Speculation(-1, -1, 1f))).tokens());
+            assertTrue(s.draftedTokens() - drafted <= s.decodeSteps() - steps);
+            drafted = s.draftedTokens();
+            assertEquals(plain.tokens(), run(s, withSpeculation(prompt, 32, new Speculation(-1, 2, 1f))).tokens());
+            assertEquals(drafted, s.draftedTokens());
+            // without limits of its own, the server's six apply again
+            steps = s.decodeSteps();
+            assertEquals(plain.tokens(), run(s, withSpeculation(prompt, 32, Speculation.SERVER)).tokens());
+            assertTrue(s.draftedTokens() - drafted > 2 * (s.decodeSteps() - steps),
+                    (s.draftedTokens() - drafted) + " drafted in " + (s.decodeSteps() - steps) + " steps");
+        }
+    }
+
     @Test
     void aCancelledJobLeavesBothCachesHoldingOnlyWhatWasAccepted() throws Exception {
         // a draft with other weights, so that drafts are rejected too

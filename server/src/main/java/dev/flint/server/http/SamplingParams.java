@@ -1,10 +1,30 @@
 package dev.flint.server.http;
 
 import dev.flint.engine.sampling.SamplerConfig;
+import dev.flint.engine.sched.Speculation;
 
-/** Reads sampler fields shared by the OpenAI and llama.cpp APIs onto a base configuration (each API's defaults). */
+/**
+ * Reads sampler fields shared by the OpenAI and llama.cpp APIs onto a base configuration (each API's defaults), and a
+ * request's speculative-decoding limits.
+ */
 public final class SamplingParams {
     private SamplingParams() {
+    }
+
+    /**
+     * A request's speculative-decoding limits, under llama.cpp's names ({@code speculative.n_max},
+     * {@code speculative.n_min}, {@code speculative.p_min}); fields left out take the server's settings. A request
+     * may draft fewer tokens than the server's {@code --draft-max}, not more (values above it are capped).
+     */
+    public static Speculation speculation(Params p) {
+        int nMax = p.integer("speculative.n_max", -1, 0, 64);
+        int nMin = p.integer("speculative.n_min", -1, 0, 64);
+        float pMin = (float) p.number("speculative.p_min", -1, 0, 1);
+        if (nMax >= 0 && nMin > nMax) {
+            throw ApiException.badParam("speculative.n_min", "'speculative.n_min' (" + nMin
+                    + ") must not exceed 'speculative.n_max' (" + nMax + ")");
+        }
+        return nMax < 0 && nMin < 0 && pMin < 0 ? Speculation.SERVER : new Speculation(nMax, nMin, pMin);
     }
 
     public static SamplerConfig read(Params p, SamplerConfig base) {

@@ -31,7 +31,8 @@ final class WsConnection {
     private static final Set<String> COMPLETE_FIELDS = Set.of("type", "id", "prompt", "prefix", "suffix", "doc",
             "cursor", "extra", "max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty",
             "frequency_penalty", "presence_penalty", "repeat_last_n", "seed", "stop", "t_max_predict_ms", "n_indent",
-            "slot", "cache_prompt", "ignore_eos", "max_lines", "stop_at_suffix");
+            "slot", "cache_prompt", "ignore_eos", "max_lines", "stop_at_suffix", "speculative.n_max", "speculative.n_min",
+            "speculative.p_min");
 
     private final ModelService service;
     private final WsContext ctx;
@@ -134,7 +135,8 @@ final class WsConnection {
         Job job = new Job(prompt, maxTokens, sampling, stop, p.bool("ignore_eos", false),
                 p.integer("slot", -1, -1, service.scheduler().slotCount() - 1), p.bool("cache_prompt", true),
                 p.integer("t_max_predict_ms", 0, 0, Integer.MAX_VALUE), cancellation,
-                p.integer("n_indent", 0, 0, 1 << 16), p.integer("max_lines", 0, 0, 1 << 16));
+                p.integer("n_indent", 0, 0, 1 << 16), p.integer("max_lines", 0, 0, 1 << 16),
+                SamplingParams.speculation(p));
         String rid = id;
         inFlight.put(id, cancellation);
         try {

@@ -62,7 +62,7 @@ public final class LlamaCompletionHandler {
             throw ApiException.badParam("samplers", "'samplers' must be an array of names or a string");
         }
         Job job = new Job(prompt, maxTokens, sampling, stop, ignoreEos, slot, cachePrompt,
-                Math.max(0, maxPredictMs), null, nIndent, maxLines);
+                Math.max(0, maxPredictMs), null, nIndent, maxLines, SamplingParams.speculation(p));
         try (StreamingListener run = new StreamingListener(service, List.of(job)).watchClient(ctx)) {
             if (!stream) {
                 Completion c = run.awaitAll()[0];
