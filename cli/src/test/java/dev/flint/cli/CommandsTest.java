@@ -41,6 +41,27 @@ class CommandsTest {
     }
 
     @Test
+    void generateWithADraftModelGivesTheSameTokensAndCountsItsDrafts() throws Exception {
+        String model = Fixtures.model("stories260K-F32.gguf").toString();
+        CliRunner plain = CliRunner.run("generate", "-m", model, "-p", "Once upon a time", "-n", "32", "--temp", "0",
+                "--json");
+        CliRunner drafted = CliRunner.run("generate", "-m", model, "--draft", model, "--draft-p-min", "0",
+                "-p", "Once upon a time", "-n", "32", "--temp", "0", "--json");
+        assertEquals(0, plain.exitCode(), plain.err());
+        assertEquals(0, drafted.exitCode(), drafted.err());
+        JsonNode a = JSON.readTree(plain.out());
+        JsonNode b = JSON.readTree(drafted.out());
+        assertEquals(a.get("tokens"), b.get("tokens"));
+        assertEquals(a.get("text"), b.get("text"));
+        assertTrue(b.get("drafted_tokens").asInt() > 0, drafted.out());
+        assertTrue(b.get("accepted_tokens").asInt() <= b.get("drafted_tokens").asInt(), drafted.out());
+        CliRunner refused = CliRunner.run("generate", "-m", model, "--draft",
+                Fixtures.model("tiny-qwen2-Q4_K_M.gguf").toString(), "-p", "Once", "-n", "4");
+        assertTrue(refused.exitCode() != 0);
+        assertTrue(refused.err().contains("vocabulary"), refused.err());
+    }
+
+    @Test
     void evalReproducesReferencePromptTokensAndLogits(@TempDir Path tmp) throws Exception {
         Path logits = tmp.resolve("last.f32");
         CliRunner r = CliRunner.run("eval", "-m", Fixtures.model("tiny-qwen2-F16.gguf").toString(),
