@@ -71,14 +71,8 @@ final class GenerateCommand extends CliCommand {
                     + "(same output, any sampling; --draft-max defaults to 8 with it)")
     Path draft;
 
-    @Option(names = "--draft-min", defaultValue = "0", paramLabel = "N",
-            description = "with --draft: drafts shorter than this are dropped (default 0)")
-    int draftMin;
-
-    @Option(names = "--draft-p-min", defaultValue = "" + SchedulerOptions.DEFAULT_DRAFT_P_MIN, paramLabel = "P",
-            description = "with --draft: stop drafting after a token less probable than this (default "
-                    + SchedulerOptions.DEFAULT_DRAFT_P_MIN + ")")
-    float draftPMin;
+    @Mixin
+    DraftLimitOptions draftLimits;
 
     @Option(names = "--echo", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "print the prompt before the generated text (default: true; not with --json)")
@@ -132,8 +126,8 @@ final class GenerateCommand extends CliCommand {
                                   PrintWriter out) throws Exception {
         int draftMax = modelOptions.draftMax > 0 ? modelOptions.draftMax : 8;
         int ctx = tokens.length + maxTokens + draftMax + 8;
-        SchedulerOptions options = new SchedulerOptions(1, ctx, 1, 512).withDraftMax(draftMax).withDraftMin(draftMin)
-                .withDraftPMin(draftPMin);
+        SchedulerOptions options = new SchedulerOptions(1, ctx, 1, 512).withDraftMax(draftMax)
+                .withDraftMin(draftLimits.draftMin).withDraftPMin(draftLimits.draftPMin);
         try (DraftModel draftModel = DraftModel.load(draft, engine, true);
              Scheduler scheduler = new Scheduler(engine, options, draftModel)) {
             List<Integer> ids = new ArrayList<>();

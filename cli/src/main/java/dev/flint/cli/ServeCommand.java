@@ -10,6 +10,7 @@ import dev.flint.server.FlintServer;
 import dev.flint.server.ModelService;
 import dev.flint.server.ServerConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -71,14 +72,8 @@ final class ServeCommand extends CliCommand {
                     + "context (default 0 = off)")
     Integer draftMax;
 
-    @Option(names = "--draft-min", defaultValue = "0", paramLabel = "N",
-            description = "drafts shorter than N are not verified (default ${DEFAULT-VALUE})")
-    int draftMin;
-
-    @Option(names = "--draft-p-min", defaultValue = "" + SchedulerOptions.DEFAULT_DRAFT_P_MIN, paramLabel = "P",
-            description = "the draft model stops drafting after a token it gives less than probability P (default "
-                    + "${DEFAULT-VALUE})")
-    float draftPMin;
+    @Mixin
+    DraftLimitOptions draftLimits;
 
     @Option(names = "--api-key", paramLabel = "KEY", description = "require 'Authorization: Bearer KEY'")
     String apiKey;
@@ -92,7 +87,7 @@ final class ServeCommand extends CliCommand {
         config.checkExposure(); // before spending seconds on loading
         int nDraft = draftMax != null ? draftMax : draft != null ? DEFAULT_DRAFT_MAX : 0;
         SchedulerOptions options = new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse,
-                nDraft, cacheRam, draftMin, draftPMin); // checked before loading too
+                nDraft, cacheRam, draftLimits.draftMin, draftLimits.draftPMin); // checked before loading too
         ModelResolver resolver = ModelResolver.fromEnvironment(err());
         Path model = resolver.resolve(this.model);
         Path draftPath = draft == null ? null : resolver.resolve(draft);

@@ -47,12 +47,8 @@ final class SpecBenchCommand extends CliCommand {
             description = "draft model sharing the model's vocabulary (default: n-gram drafts from the context)")
     Path draft;
 
-    @Option(names = "--draft-min", defaultValue = "0", description = "drafts shorter than this are dropped (default 0)")
-    int draftMin;
-
-    @Option(names = "--draft-p-min", defaultValue = "" + SchedulerOptions.DEFAULT_DRAFT_P_MIN,
-            description = "the draft model stops after a token below this probability (default ${DEFAULT-VALUE})")
-    float draftPMin;
+    @Mixin
+    DraftLimitOptions draftLimits;
 
     @Option(names = {"-t", "--threads"}, description = "threads (default: the CPUs this process may use)")
     int threads;
@@ -78,19 +74,19 @@ final class SpecBenchCommand extends CliCommand {
             out.put("drafter", draftModel == null ? "ngram" : "model");
             if (draftModel != null) {
                 out.put("draft_model", draft.getFileName().toString());
-                out.put("draft_p_min", draftPMin);
+                out.put("draft_p_min", draftLimits.draftPMin);
             }
             out.put("threads", engine.pool().threads());
             out.put("prompt_tokens", tokens.length);
             out.put("n_gen", gen);
             out.put("draft_max", draftMax);
-            out.put("draft_min", draftMin);
+            out.put("draft_min", draftLimits.draftMin);
             SchedulerOptions base = new SchedulerOptions(1, ctx, 1, 512);
             Tally plain = new Tally();
             Tally spec = new Tally();
             try (Scheduler ps = new Scheduler(engine, base);
-                 Scheduler ss = new Scheduler(engine, base.withDraftMax(draftMax).withDraftMin(draftMin)
-                         .withDraftPMin(draftPMin), draftModel)) {
+                 Scheduler ss = new Scheduler(engine, base.withDraftMax(draftMax).withDraftMin(draftLimits.draftMin)
+                         .withDraftPMin(draftLimits.draftPMin), draftModel)) {
                 // alternating, so that a change in the machine's load affects both alike; r == 0 warms up
                 for (int r = 0; r <= reps; r++) {
                     rep(ps, tokens, plain, r > 0);
