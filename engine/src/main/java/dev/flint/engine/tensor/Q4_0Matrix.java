@@ -21,11 +21,12 @@ import static dev.flint.engine.tensor.Kernels.L;
  *
  * <p>Flint repacks too, for the same reason: a chain per row has nothing to spread over vector lanes within a row, so
  * the lanes hold rows ({@link RowGroups}): one load gives element j (low nibbles) and j + 16 (high) of L rows,
- * multiplied by one broadcast activation. One token costs about a third of
- * the instructions of the row-by-row form, which was compute bound. Batches of {@link #LANE_BATCH}+ tokens decode a
- * group to floats once and put the tokens in the lanes instead. Rows outside whole groups (and matrices whose scales
- * include infinities or NaNs, which the vector scale conversion does not handle) run row by row from the mapped
- * bytes, with the same operations.
+ * multiplied by one broadcast activation. One token costs about a third of the instructions of the row-by-row form,
+ * which was compute bound. Batches of {@link #LANE_BATCH}+ tokens decode a group to floats once and put the tokens in
+ * the lanes instead. Rows outside whole groups, and matrices not repacked (vectors of fewer than 16 lanes, or scales
+ * that include infinities or NaNs, which the vector scale conversion does not handle), are read from the mapped
+ * bytes: row by row for one to three tokens, in tiles of four decoded rows for batches. Every path performs the same
+ * operations.
  *
  * <p>Integer sums are formed in float (exact: at most 32 * 15 * 127 in magnitude) as {@code sum(nibble * q_x)}; the
  * bias of 8 comes off with the activations' block sum: {@code isum = sum(nibble * q_x) - 8 * sum(q_x)}.
