@@ -31,38 +31,39 @@ final class RowGroups {
 
     /**
      * Rows [0, groups * L) of {@code data} (blocks of 2 + payload bytes) in the interleaved layout, in native memory
-     * freed with the matrix that holds it; null when the matrix has no whole group or a scale is infinite or NaN
-     * (the vector scale conversion handles finite values only).
+     * freed with the matrix that holds it; null when the matrix has no whole group or a scale of those rows is
+     * infinite or NaN (the vector scale conversion handles finite values only). Each group is read with one bulk copy,
+     * rearranged in a heap array and written with another (per-byte segment accesses cost about three times as much);
+     * the scales are checked in the same pass.
      */
     static MemorySegment interleave(MemorySegment data, int rows, int blocks, int payload) {
         int groups = rows / L;
-        int size = 2 + payload;
         if (groups == 0) {
             return null;
         }
-        for (long b = 0, n = (long) rows * blocks; b < n; b++) {
-            if ((data.get(Kernels.SHORT, b * size) & 0x7C00) == 0x7C00) {
-                return null;
-            }
-        }
-        long groupBlock = blockBytes(payload);
+        int size = 2 + payload;
+        int groupBlock = (int) blockBytes(payload);
+        int rowBytes = blocks * size;
         MemorySegment out = Arena.ofAuto().allocate(groups * (long) blocks * groupBlock, 64);
-        byte[] row = new byte[blocks * size];
+        byte[] in = new byte[L * rowBytes];
+        byte[] group = new byte[blocks * groupBlock];
         for (int g = 0; g < groups; g++) {
-            long groupBase = (long) g * blocks * groupBlock;
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) g * in.length, in, 0, in.length);
             for (int k = 0; k < L; k++) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, ((long) g * L + k) * row.length, row, 0, row.length);
                 for (int b = 0; b < blocks; b++) {
-                    long p = groupBase + b * groupBlock;
-                    int src = b * size;
-                    out.set(ValueLayout.JAVA_BYTE, p + 2L * k, row[src]);
-                    out.set(ValueLayout.JAVA_BYTE, p + 2L * k + 1, row[src + 1]);
-                    long q = p + 2L * L + k;
-                    for (int j = 0; j < payload; j++) {
-                        out.set(ValueLayout.JAVA_BYTE, q + (long) j * L, row[src + 2 + j]);
+                    int src = k * rowBytes + b * size;
+                    if ((in[src + 1] & 0x7C) == 0x7C) { // fp16 exponent all ones (little-endian high byte)
+                        return null;
+                    }
+                    int p = b * groupBlock;
+                    group[p + 2 * k] = in[src];
+                    group[p + 2 * k + 1] = in[src + 1];
+                    for (int j = 0, q = p + 2 * L + k; j < payload; j++, q += L) {
+                        group[q] = in[src + 2 + j];
                     }
                 }
             }
+            MemorySegment.copy(group, 0, out, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
         }
         return out;
     }
