@@ -3,7 +3,6 @@ package dev.flint.cli;
 import dev.flint.engine.Engine;
 import dev.flint.engine.generate.GenerationRequest;
 import dev.flint.engine.generate.GenerationResult;
-import dev.flint.engine.generate.Session;
 import dev.flint.engine.generate.TokenListener;
 import dev.flint.engine.sampling.SamplerConfig;
 import dev.flint.engine.sched.Completion;
@@ -87,7 +86,6 @@ final class GenerateCommand extends CliCommand {
             SamplerConfig sampling = SamplerConfig.defaults()
                     .withTemperature(temperature).withTopK(topK).withTopP(topP).withMinP(minP)
                     .withRepeatPenalty(repeatPenalty).withSeed(seed);
-            Session session = engine.newSession();
             TokenListener listener = json ? TokenListener.NONE : (tok, text) -> {
                 out.print(text);
                 out.flush();
@@ -98,7 +96,7 @@ final class GenerateCommand extends CliCommand {
             if (draft != null) {
                 return generateWithDraft(engine, tokens, sampling, listener, out);
             }
-            GenerationResult r = engine.generate(session,
+            GenerationResult r = engine.generate(engine.newSession(),
                     new GenerationRequest(tokens, maxTokens, sampling, stop, false, null), listener);
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();
@@ -124,7 +122,7 @@ final class GenerateCommand extends CliCommand {
     /** The scheduler's path with a draft model: one slot, the job's text streamed as it is accepted. */
     private int generateWithDraft(Engine engine, int[] tokens, SamplerConfig sampling, TokenListener listener,
                                   PrintWriter out) throws Exception {
-        int draftMax = modelOptions.draftMax > 0 ? modelOptions.draftMax : 8;
+        int draftMax = modelOptions.draftMax > 0 ? modelOptions.draftMax : SchedulerOptions.DEFAULT_DRAFT_MAX;
         int ctx = tokens.length + maxTokens + draftMax + 8;
         SchedulerOptions options = new SchedulerOptions(1, ctx, 1, 512).withDraftMax(draftMax)
                 .withDraftMin(draftLimits.draftMin).withDraftPMin(draftLimits.draftPMin);
@@ -166,7 +164,8 @@ final class GenerateCommand extends CliCommand {
                 out.println();
                 err().printf("%n[%d prompt tokens in %.0f ms, %d generated in %.0f ms: %.1f tok/s; %d of %d drafted "
                                 + "tokens accepted; %s]%n", tokens.length, c.timings().promptMs(), c.generatedTokens(),
-                        c.timings().predictedMs(), c.generatedTokens() * 1000.0 / Math.max(1e-9, c.timings().predictedMs()),
+                        c.timings().predictedMs(),
+                        c.generatedTokens() * 1000.0 / Math.max(1e-9, c.timings().predictedMs()),
                         scheduler.acceptedDraftTokens(), scheduler.draftedTokens(),
                         c.finishReason().name().toLowerCase());
             }

@@ -21,9 +21,6 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model: native WebSocket protocol at /v1/ws, OpenAI /v1/*, llama.cpp /infill etc.")
 final class ServeCommand extends CliCommand {
-    /** Draft length with a draft model: a verification row costs about a prompt token, so drafts stay short. */
-    static final int DEFAULT_DRAFT_MAX = 8;
-
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
             description = "GGUF file, short name or hf://OWNER/REPO/FILE.gguf (default: "
                     + ModelCatalog.DEFAULT + "; short names and hf:// are pulled into the cache when missing)")
@@ -68,8 +65,8 @@ final class ServeCommand extends CliCommand {
 
     @Option(names = "--draft-max", paramLabel = "N",
             description = "tokens drafted per step, verified in the same forward pass (same output): by the draft "
-                    + "model when --draft is given (default " + DEFAULT_DRAFT_MAX + "), else from n-grams of the "
-                    + "context (default 0 = off)")
+                    + "model when --draft is given (default " + SchedulerOptions.DEFAULT_DRAFT_MAX + "), else from "
+                    + "n-grams of the context (default 0 = off)")
     Integer draftMax;
 
     @Mixin
@@ -85,7 +82,7 @@ final class ServeCommand extends CliCommand {
     public Integer call() throws Exception {
         ServerConfig config = new ServerConfig(host, port, apiKey, insecure, ServerConfig.DEFAULT_MAX_BODY);
         config.checkExposure(); // before spending seconds on loading
-        int nDraft = draftMax != null ? draftMax : draft != null ? DEFAULT_DRAFT_MAX : 0;
+        int nDraft = draftMax != null ? draftMax : draft != null ? SchedulerOptions.DEFAULT_DRAFT_MAX : 0;
         SchedulerOptions options = new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse,
                 nDraft, cacheRam, draftLimits.draftMin, draftLimits.draftPMin); // checked before loading too
         ModelResolver resolver = ModelResolver.fromEnvironment(err());

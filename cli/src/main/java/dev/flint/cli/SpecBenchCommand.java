@@ -40,7 +40,8 @@ final class SpecBenchCommand extends CliCommand {
     @Option(names = {"-n", "--n-gen"}, defaultValue = "128", description = "tokens to generate (default 128)")
     int gen;
 
-    @Option(names = "--draft-max", defaultValue = "8", description = "drafted tokens per step (default 8)")
+    @Option(names = "--draft-max", defaultValue = "" + SchedulerOptions.DEFAULT_DRAFT_MAX,
+            description = "drafted tokens per step (default ${DEFAULT-VALUE})")
     int draftMax;
 
     @Option(names = {"--draft", "-md", "--model-draft"}, paramLabel = "MODEL",

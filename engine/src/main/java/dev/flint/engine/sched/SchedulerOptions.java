@@ -25,6 +25,9 @@ public record SchedulerOptions(int slots, int contextLength, int queueCapacity, 
      */
     public static final int DEFAULT_CACHE_REUSE = 32;
 
+    /** Draft length with a draft model: a verification row costs about a prompt token, so drafts stay short. */
+    public static final int DEFAULT_DRAFT_MAX = 8;
+
     /** llama.cpp's default: only drafts the draft model is quite sure of are worth a verification row. */
     public static final float DEFAULT_DRAFT_P_MIN = 0.9f;
 
