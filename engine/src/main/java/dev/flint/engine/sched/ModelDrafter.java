@@ -40,7 +40,6 @@ final class ModelDrafter {
         boolean drafting;   // still drafting in this step's rounds
         boolean proposed;   // evaluated its pending token this step
         int maxDraft;
-        Speculation spec = Speculation.SERVER; // the drafting job's limits
         int count;
         int row;
 
@@ -158,7 +157,6 @@ final class ModelDrafter {
                 d.drafting = true;
                 d.proposed = true;
                 d.maxDraft = s.draftRoom;
-                d.spec = s.speculation;
                 d.count = 0;
                 d.row = rows++;
             }
@@ -180,7 +178,7 @@ final class ModelDrafter {
                 }
                 s.draft[d.count++] = tok;
                 if (d.count >= d.maxDraft
-                        || probability(logits, off, draftVocabSize, tok) < d.spec.minP(options.draftPMin())
+                        || probability(logits, off, draftVocabSize, tok) < s.speculation.minP(options.draftPMin())
                         || targetVocab.isEog(tok)) {
                     d.drafting = false;
                     continue;
@@ -196,7 +194,7 @@ final class ModelDrafter {
         for (Slot s : slots) {
             Sequence d = seqs[s.id];
             if (d.proposed) {
-                s.drafts = d.count >= Math.max(1, d.spec.minDrafts(options.draftMin())) ? d.count : 0;
+                s.drafts = d.count >= Math.max(1, s.speculation.minDrafts(options.draftMin())) ? d.count : 0;
                 total += s.drafts;
             }
         }
