@@ -181,13 +181,10 @@ final class KQuants {
         }
 
         /**
-         * One token of a batch of at most three. Here the row is decoded first; Q4_K and Q5_K read it straight from
-         * memory instead ({@link PackedScalesAndMins}). Q6_K's decoding is too large a body for C2 to keep its vectors
-         * in registers in such a fused kernel (measured: it boxed them and ran about ten times slower).
+         * One token of a batch of at most three, straight from the mapped bytes (decode steps are memory bound): the
+         * same float operations as {@link #dotScaled} on the decoded row.
          */
-        float smallBatchDot(int row, Activations x, int t) {
-            return dotScaled(decodeScaled(row), x, t);
-        }
+        abstract float smallBatchDot(int row, Activations x, int t);
 
         private float dotScaled(Scaled s, Activations x, int t) {
             float[] q = s.q;
@@ -307,16 +304,30 @@ final class KQuants {
             int nb = cols / 256;
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * blockBytes;
-                for (int k = 0; k < subBlocks; k++) {
-                    s.sc[k] = scale(p, k);
-                }
+                scalesAndMins(p, s.sc, s.mins, 8 * b);
                 fusedBlock(p, s.sc, x.f, yo + 256 * b, x.d[go + 8 * b] * d(p), a);
                 s.dmin[b] = dmin(p);
-                for (int k = 0; k < 8; k++) {
-                    s.mins[8 * b + k] = min(p, k);
-                }
             }
             return finish(s, x, go, nb);
+        }
+
+        /**
+         * The super-block's eight 6-bit scales into {@code sc[0..8)} and mins into {@code mins[mo..mo + 8)}, from its
+         * 12 packed bytes read with two loads ({@link #scale}/{@link #min} read one or two bytes per value: in the
+         * decode loop those checked single-byte reads took as many samples as the vector work).
+         */
+        final void scalesAndMins(long p, float[] sc, float[] mins, int mo) {
+            long lo = data.get(Kernels.LONG, p + 4); // bytes 0-7 of the 12
+            int hi = data.get(Kernels.INT, p + 12); // bytes 8-11
+            for (int j = 0; j < 4; j++) {
+                int b0 = (int) (lo >>> (8 * j)) & 0xFF;
+                int b4 = (int) (lo >>> (8 * j + 32)) & 0xFF;
+                int b8 = (hi >>> (8 * j)) & 0xFF;
+                sc[j] = b0 & 63;
+                mins[mo + j] = b4 & 63;
+                sc[j + 4] = (b8 & 0xF) | ((b0 >> 6) << 4);
+                mins[mo + j + 4] = (b8 >> 4) | ((b4 >> 6) << 4);
+            }
         }
     }
 
@@ -410,6 +421,54 @@ final class KQuants {
         @Override
         protected float d(long p) {
             return Kernels.f16(data, p + 208);
+        }
+
+        /**
+         * Straight from the mapped bytes, one super-block at a time, instead of decoding the whole row to memory and
+         * reading it back: the same exact integer sums and the same FMAs per lane as the decoded path.
+         */
+        @Override
+        float smallBatchDot(int row, Activations x, int t) {
+            Scaled s = scaled.get();
+            float[] a = s.lanes;
+            java.util.Arrays.fill(a, 0, 32, 0f);
+            long base = row * rowBytes;
+            int yo = t * cols;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * blockBytes;
+                for (int k = 0; k < 16; k += L) { // the 16 int8 scales, in one load where vectors have 16 lanes
+                    Kernels.toFloat(Kernels.bytes(data, p + 192 + k)).intoArray(s.sc, k);
+                }
+                fusedBlock(p, s.sc, x.f, yo + 256 * b, x.d[go + 8 * b] * d(p), a);
+            }
+            return finish(s, x, go, nb);
+        }
+
+        /**
+         * For each slice of L positions (mod 32), the sum over the super-block's eight 32-value runs of
+         * {@code (q * scale) * y}, exact, then {@link #accumulate}. Run r is elements 128h + 32m + [0, 32) (half
+         * h = r / 4, m = r % 4): the low (m < 2) or high nibbles of ql[64h + 32 (m % 2) + l], with bits 2m, 2m + 1 of
+         * qh[32h + l]; its sub-blocks are 8h + 2m and 8h + 2m + 1, and a slice never straddles them. One run per
+         * iteration, with shift counts from r: written out four runs at a time, the body grew past what C2 inlines
+         * and every vector was boxed (measured: three times slower than decoding the row first).
+         */
+        private void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
+            for (int v = 0; v < 32; v += L) {
+                FloatVector sum = FloatVector.zero(F);
+                for (int r = 0; r < 8; r++) {
+                    int h = r >> 2;
+                    int m = r & 3;
+                    ByteVector low = Kernels.bytes(data, p + 64L * h + 32 * (m & 1) + v)
+                            .lanewise(VectorOperators.LSHR, 4 * (m >> 1)).and((byte) 0xF);
+                    ByteVector high = Kernels.bytes(data, p + 128 + 32L * h + v)
+                            .lanewise(VectorOperators.LSHR, 2 * m).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
+                    sum = Kernels.toFloat(low.or(high).sub((byte) 32)).mul(sc[8 * h + 2 * m + v / 16])
+                            .fma(FloatVector.fromArray(F, y, yo + 32 * r + v), sum);
+                }
+                accumulate(sum, dd, acc, v);
+            }
         }
 
         @Override
