@@ -387,7 +387,12 @@ final class LegacyQuants {
         }
 
         @Override
-        protected float fusedDot(int row, Activations x, float[] lanes) {
+        protected boolean hasFusedAccumulator() {
+            return true;
+        }
+
+        @Override
+        protected void fusedAccumulator(int row, Activations x, float[] into, int o) {
             long base = row * rowBytes;
             float[] xq = x.f;
             float[] xd = x.d;
@@ -414,7 +419,7 @@ final class LegacyQuants {
                 }
                 acc = pv.fma(FloatVector.broadcast(Kernels.F, Kernels.f16(data, p) * xd[b]), acc);
             }
-            return Kernels.sumLanes(acc, lanes);
+            acc.intoArray(into, o);
         }
 
         @Override

@@ -27,7 +27,8 @@ abstract class QuantizedMatrix extends WeightMatrix {
         this.group = group;
         this.hasMin = hasMin;
         this.decoded = ThreadLocal.withInitial(() -> new float[][] {
-                new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0], new float[L]});
+                new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0], new float[L],
+                new float[L * L]});
     }
 
     /** Writes row {@code row}'s integers to q, each group's scale to scale and (if any) its minimum to min. */
@@ -55,17 +56,23 @@ abstract class QuantizedMatrix extends WeightMatrix {
         return dotDecoded(b, x, token);
     }
 
-    /**
-     * A single-token dot product straight from the mapped bytes, without decoding the row to memory first (decode
-     * steps are memory bound). Returns NaN where a type has no such kernel. Must perform the same float operations
-     * in the same order as the decoded path, so results do not depend on the batch size.
-     */
-    protected float fusedDot(int row, Activations x, float[] lanes) {
-        return Float.NaN;
+    /** Whether the type has {@link #fusedAccumulator}, a single-token kernel straight from the mapped bytes. */
+    protected boolean hasFusedAccumulator() {
+        return false;
     }
 
     /**
-     * {@link #fusedDot} for token {@code t} of a batch, where a type has it (NaN otherwise): batches of two or three
+     * A single-token dot product straight from the mapped bytes, without decoding the row to memory first (decode
+     * steps are memory bound), up to its last step: writes the L-lane accumulator to {@code into[o .. o + L)}, whose
+     * lanes summed in order ({@link Kernels#sumLanes}) are the product. Must perform the same float operations in the
+     * same order as the decoded path, so results do not depend on the batch size.
+     */
+    protected void fusedAccumulator(int row, Activations x, float[] into, int o) {
+        throw new UnsupportedOperationException(type + " has no fused single-token kernel");
+    }
+
+    /**
+     * A fused dot product for token {@code t} of a batch, where a type has it (NaN otherwise): batches of two or three
      * tokens (a keystroke's new tokens) read each row once from memory and then from the cache, instead of decoding
      * it to an array first. Same operations as the batch kernels.
      */
@@ -85,15 +92,22 @@ abstract class QuantizedMatrix extends WeightMatrix {
             }
             return;
         }
-        if (n == 1) {
-            float first = fusedDot(rowFrom, x, b[3]);
-            if (!Float.isNaN(first)) {
-                out[rowFrom] = first;
-                for (int r = rowFrom + 1; r < rowTo; r++) {
-                    out[r] = fusedDot(r, x, b[3]);
+        if (n == 1 && hasFusedAccumulator()) {
+            // L rows' accumulators, then their lane sums side by side (a row's own lane sum is a chain of L
+            // dependent adds after a vector store: in Q5_0 generation it took more samples than the blocks)
+            float[] acc = b[4];
+            int r = rowFrom;
+            for (; r + L <= rowTo; r += L) {
+                for (int k = 0; k < L; k++) {
+                    fusedAccumulator(r + k, x, acc, k * L);
                 }
-                return;
+                Kernels.sumLanesOfRows(acc, out, r);
             }
+            for (; r < rowTo; r++) {
+                fusedAccumulator(r, x, acc, 0);
+                out[r] = Kernels.sumLanes(FloatVector.fromArray(F, acc, 0), b[3]);
+            }
+            return;
         }
         for (int r = rowFrom; r < rowTo; r++) {
             int t = 0;
