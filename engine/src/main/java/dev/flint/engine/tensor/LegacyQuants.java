@@ -57,7 +57,10 @@ final class LegacyQuants {
         private static final int CHUNK_BYTES = 512 * 1024;
 
         private final int blocks;
-        /** Per thread: TILE_ROWS rows as doubled planes (2 * cols floats each), their scales, lane-sum scratch. */
+        /**
+         * Per thread: TILE_ROWS rows as doubled planes (2 * cols floats each), their scales, lane-sum scratch, and 16
+         * rows' single-token accumulators.
+         */
         private final ThreadLocal<float[][]> tile;
 
         /** Whether this matrix runs the 512-bit kernels ({@link #WIDE}; tests also build the other kind). */
@@ -72,12 +75,13 @@ final class LegacyQuants {
             this.wide = wide;
             this.blocks = cols / 32;
             this.tile = ThreadLocal.withInitial(() -> {
-                float[][] t = new float[2 * TILE_ROWS + 1][];
+                float[][] t = new float[2 * TILE_ROWS + 2][];
                 for (int k = 0; k < TILE_ROWS; k++) {
                     t[k] = new float[2 * cols];
                     t[TILE_ROWS + k] = new float[blocks];
                 }
                 t[2 * TILE_ROWS] = new float[32 * TILE_ROWS];
+                t[2 * TILE_ROWS + 1] = new float[16 * 16];
                 return t;
             });
         }
@@ -103,6 +107,12 @@ final class LegacyQuants {
             if (!wide) {
                 return portableDot(row, x, t, tile.get()[2 * TILE_ROWS]);
             }
+            wideAccumulator(row, x, t, lanes, 0);
+            return ((lanes[1] + lanes[9]) + (lanes[5] + lanes[13])) + ((lanes[3] + lanes[11]) + (lanes[7] + lanes[15]));
+        }
+
+        /** {@link #fusedDot}'s 512-bit accumulator before its lane sum, to {@code into[o .. o + 16)}. */
+        private void wideAccumulator(int row, Activations x, int t, float[] into, int o) {
             long base = row * rowBytes;
             short[] xq = x.q16();
             float[] xd = x.d;
@@ -123,8 +133,27 @@ final class LegacyQuants {
                         .reinterpretAsInts().convert(VectorOperators.I2F, 0);
                 acc = isum.fma(FloatVector.broadcast(F512, Kernels.f16(data, p) * xd[go + b]), acc);
             }
-            acc.intoArray(lanes, 0);
-            return ((lanes[1] + lanes[9]) + (lanes[5] + lanes[13])) + ((lanes[3] + lanes[11]) + (lanes[7] + lanes[15]));
+            acc.intoArray(into, o);
+        }
+
+        /** Offsets of the 16 rows of a 16 x 16 array: a gather with it reads one column. */
+        private static final int[] ROWS_OF_16 = java.util.stream.IntStream.range(0, 16).map(k -> 16 * k).toArray();
+
+        /**
+         * {@code out[o + k]} = {@link #fusedDot}'s lane sum of row k of {@code a} (16 accumulators of 16 lanes), for
+         * all 16 rows at once on columns: the same adds in the same tree, without a store and eight dependent loads
+         * and adds per row.
+         */
+        private static void oddLaneSumsOfRows(float[] a, float[] out, int o) {
+            FloatVector c1 = FloatVector.fromArray(F512, a, 1, ROWS_OF_16, 0);
+            FloatVector c3 = FloatVector.fromArray(F512, a, 3, ROWS_OF_16, 0);
+            FloatVector c5 = FloatVector.fromArray(F512, a, 5, ROWS_OF_16, 0);
+            FloatVector c7 = FloatVector.fromArray(F512, a, 7, ROWS_OF_16, 0);
+            FloatVector c9 = FloatVector.fromArray(F512, a, 9, ROWS_OF_16, 0);
+            FloatVector c11 = FloatVector.fromArray(F512, a, 11, ROWS_OF_16, 0);
+            FloatVector c13 = FloatVector.fromArray(F512, a, 13, ROWS_OF_16, 0);
+            FloatVector c15 = FloatVector.fromArray(F512, a, 15, ROWS_OF_16, 0);
+            c1.add(c9).add(c5.add(c13)).add(c3.add(c11).add(c7.add(c15))).intoArray(out, o);
         }
 
         /**
@@ -193,6 +222,15 @@ final class LegacyQuants {
                     }
                 }
                 r = end;
+            }
+            if (n == 1 && wide) { // a decode step: 16 rows' accumulators, then their lane sums side by side
+                float[] acc = tl[2 * TILE_ROWS + 1];
+                for (; r + 16 <= rowTo; r += 16) {
+                    for (int k = 0; k < 16; k++) {
+                        wideAccumulator(r + k, x, 0, acc, 16 * k);
+                    }
+                    oddLaneSumsOfRows(acc, out, r);
+                }
             }
             // rows left over (and batches too small for planes): per token, the row read once from memory and then
             // from the cache
