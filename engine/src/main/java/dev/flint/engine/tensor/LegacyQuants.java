@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -503,30 +502,22 @@ final class LegacyQuants {
         }
     }
 
-    /** 32 five-bit values: nibbles as in Q4 plus bit e of qh as bit 4 of element e, minus {@code bias}. */
+    /**
+     * 32 five-bit values: nibbles as in Q4 plus bit e of qh as bit 4 of element e, minus {@code bias}; bit 4 comes
+     * from rotates of the broadcast qh as in {@link Q5_0#fusedAccumulator}.
+     */
     static void fiveBits(MemorySegment data, long p, int qh, float[] q, int o, int bias) {
+        IntVector high = IntVector.broadcast(Kernels.I, qh).lanewise(VectorOperators.ROR, HIGH_BIT_ROTATION);
         for (int j = 0; j < 16; j += L) {
-            ByteVector v = Kernels.bytes(data, p + j);
-            fiveBitChunk(v.and((byte) 0xF), qh, j, bias).intoArray(q, o + j);
-            fiveBitChunk(v.lanewise(VectorOperators.LSHR, 4), qh, 16 + j, bias).intoArray(q, o + 16 + j);
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, p + j, Kernels.LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
+            ((FloatVector) v.and(0xF).or(high.lanewise(VectorOperators.ROR, j).and(16)).sub(bias)
+                    .convert(VectorOperators.I2F, 0)).intoArray(q, o + j);
+            ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).or(high.lanewise(VectorOperators.ROR, 16 + j).and(16))
+                    .sub(bias).convert(VectorOperators.I2F, 0)).intoArray(q, o + 16 + j);
         }
     }
 
     /** Lane i rotates right by i - 4 (mod 32): bit i of a broadcast qh to bit 4. */
     private static final IntVector HIGH_BIT_ROTATION = Kernels.IOTA.sub(4).and(31);
-
-    /** Bit i % 8 selector for lane i, and the lanes that take the second byte of the bit field. */
-    private static final ByteVector BIT_OF_LANE = ByteVector.fromArray(Kernels.B,
-            new byte[] {1, 2, 4, 8, 16, 32, 64, (byte) 128, 1, 2, 4, 8, 16, 32, 64, (byte) 128}, 0);
-    private static final VectorMask<Byte> SECOND_BYTE = VectorMask.fromLong(Kernels.B, 0xFF00L);
-
-    /** Lanes of nibbles plus bits [firstBit, firstBit + L) of qh as their bit 4, minus bias, as floats. */
-    static FloatVector fiveBitChunk(ByteVector nibbles, int qh, int firstBit, int bias) {
-        int bits = qh >>> firstBit;
-        ByteVector field = ByteVector.broadcast(Kernels.B, (byte) bits)
-                .blend(ByteVector.broadcast(Kernels.B, (byte) (bits >>> 8)), SECOND_BYTE);
-        VectorMask<Byte> set = field.and(BIT_OF_LANE).compare(VectorOperators.NE, (byte) 0);
-        ByteVector v = nibbles.or(ByteVector.zero(Kernels.B).blend((byte) 16, set)).sub((byte) bias);
-        return Kernels.toFloat(v);
-    }
 }
