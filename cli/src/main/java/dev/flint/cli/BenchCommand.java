@@ -21,8 +21,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Prompt-processing and generation speed, like llama-bench: pp = P random tokens evaluated from an empty cache in
- * batches; tg = N tokens decoded one at a time from an empty cache. Each figure is the median of R repetitions after
+ * Prompt-processing and generation speed, like llama-bench: pp = P random tokens evaluated in batches; tg = N tokens
+ * decoded one at a time; both from an empty cache, or after D tokens already in it ({@code -d}, newer llama-bench's
+ * {@code --n-depth}: filled once, not timed). Each figure is the median of R repetitions after
  * a warm-up run. Also reports memory-bandwidth utilisation of generation: weight bytes read per token × tok/s ÷ the
  * read bandwidth measured on this machine with the same threads.
  */
@@ -45,6 +46,10 @@ final class BenchCommand extends CliCommand {
     @Option(names = {"-r", "--reps"}, defaultValue = "5", description = "repetitions (default 5)")
     int reps;
 
+    @Option(names = {"-d", "--n-depth"}, defaultValue = "0",
+            description = "tokens already in the cache before each test, as newer llama-bench's -d (default 0)")
+    int depth;
+
     @Option(names = {"-b", "--batch"}, defaultValue = "512", description = "prompt tokens per forward pass (default 512)")
     int batch;
 
@@ -57,12 +62,19 @@ final class BenchCommand extends CliCommand {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "Missing required option: '--model=MODEL'");
         }
-        EngineOptions opts = new EngineOptions(threads, Math.max(prompt, gen) + 1, batch, false);
+        if (depth < 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--n-depth must be >= 0");
+        }
+        int context = depth + Math.max(prompt, gen) + 1;
+        EngineOptions opts = new EngineOptions(threads, context, batch, false);
         try (Engine engine = Engine.load(model, opts)) {
             Transformer tf = engine.model().transformer();
             SplittableRandom rnd = new SplittableRandom(1234);
-            KvCache cache = tf.newCache(Math.max(prompt, gen) + 1);
+            KvCache cache = tf.newCache(context);
             float[] logits = new float[tf.vocabularySize()];
+            // the depth's cells, once: later tests write only positions from depth on
+            evaluate(tf, engine, rnd.ints(depth, 0, tf.vocabularySize()).toArray(), 0, cache, logits);
+            String at = depth > 0 ? "_d" + depth : "";
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", model.getFileName().toString());
             out.put("size_bytes", engine.model().gguf().fileSize());
@@ -73,22 +85,14 @@ final class BenchCommand extends CliCommand {
                 List<Double> rates = new ArrayList<>();
                 for (int r = 0; r <= reps; r++) {
                     long t0 = System.nanoTime();
-                    Batch b = new Batch();
-                    for (int start = 0; start < prompt; start += batch) {
-                        int m = Math.min(batch, prompt - start);
-                        b.clear();
-                        for (int i = 0; i < m; i++) {
-                            b.add(toks[start + i], start + i, cache, start + i == prompt - 1);
-                        }
-                        tf.forward(b, logits, engine.pool());
-                    }
+                    evaluate(tf, engine, toks, depth, cache, logits);
                     double rate = prompt / ((System.nanoTime() - t0) / 1e9);
                     if (r > 0) {
                         rates.add(rate); // r == 0 is the warm-up
                     }
                 }
-                out.put("pp" + prompt + "_tok_s", median(rates));
-                out.put("pp" + prompt + "_runs", rates);
+                out.put("pp" + prompt + at + "_tok_s", median(rates));
+                out.put("pp" + prompt + at + "_runs", rates);
             }
             if (gen > 0) {
                 List<Double> rates = new ArrayList<>();
@@ -96,7 +100,7 @@ final class BenchCommand extends CliCommand {
                 for (int r = 0; r <= reps; r++) {
                     long t0 = System.nanoTime();
                     for (int i = 0; i < gen; i++) {
-                        b.clear().add(rnd.nextInt(tf.vocabularySize()), i, cache, true);
+                        b.clear().add(rnd.nextInt(tf.vocabularySize()), depth + i, cache, true);
                         tf.forward(b, logits, engine.pool());
                     }
                     double rate = gen / ((System.nanoTime() - t0) / 1e9);
@@ -107,8 +111,8 @@ final class BenchCommand extends CliCommand {
                 double tg = median(rates);
                 long bytes = weightBytesPerToken(engine.model().weights());
                 double bw = MemoryBandwidth.measure(engine.pool(), 1L << 30, 5);
-                out.put("tg" + gen + "_tok_s", tg);
-                out.put("tg" + gen + "_runs", rates);
+                out.put("tg" + gen + at + "_tok_s", tg);
+                out.put("tg" + gen + at + "_runs", rates);
                 out.put("weight_bytes_per_token", bytes);
                 out.put("measured_read_bandwidth_gb_s", bw / 1e9);
                 out.put("bandwidth_ceiling_tok_s", bw / bytes);
@@ -121,6 +125,19 @@ final class BenchCommand extends CliCommand {
             }
         }
         return 0;
+    }
+
+    /** Evaluates {@code toks} at positions from {@code start} on, in batches of {@link #batch}; logits for the last. */
+    private void evaluate(Transformer tf, Engine engine, int[] toks, int start, KvCache cache, float[] logits) {
+        Batch b = new Batch();
+        for (int from = 0; from < toks.length; from += batch) {
+            int m = Math.min(batch, toks.length - from);
+            b.clear();
+            for (int i = 0; i < m; i++) {
+                b.add(toks[from + i], start + from + i, cache, from + i == toks.length - 1);
+            }
+            tf.forward(b, logits, engine.pool());
+        }
     }
 
     /** Bytes of every matrix a decode step reads (the embedding contributes one row, counted as nothing). */

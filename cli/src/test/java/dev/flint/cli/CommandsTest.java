@@ -85,6 +85,21 @@ class CommandsTest {
     }
 
     @Test
+    void benchAtADepthNamesItsFigures() throws Exception {
+        // -n 0: generation would also measure the machine's read bandwidth over a 1 GiB buffer
+        CliRunner r = CliRunner.run("bench", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
+                "-p", "8", "-n", "0", "-d", "40", "-r", "1", "-t", "1", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertTrue(j.get("pp8_d40_tok_s").asDouble() > 0, j.toString());
+        assertTrue(j.get("pp8_tok_s") == null, j.toString());
+        CliRunner negative = CliRunner.run("bench", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
+                "-d", "-1");
+        assertEquals(2, negative.exitCode());
+        assertTrue(negative.err().contains("--n-depth"), negative.err());
+    }
+
+    @Test
     void benchSpecComparesSpeculativeAndPlainGreedyDecoding() throws Exception {
         String text = "Lily and Tom went to the park. They played on the swings. Lily and Tom went to the park. They";
         CliRunner r = CliRunner.run("bench", "spec", "-m", Fixtures.model("stories260K-F32.gguf").toString(),
