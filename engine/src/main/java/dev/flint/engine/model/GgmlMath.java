@@ -58,14 +58,21 @@ final class GgmlMath {
         return (u0 + u2) + (u1 + u3);
     }
 
-    static float reduce16(FloatVector v) {
-        return reduce16(v, LANES.get());
-    }
+    private static final VectorShuffle<Float> XOR8 = VectorShuffle.fromOp(S16, i -> i ^ 8);
+    private static final VectorShuffle<Float> XOR4 = VectorShuffle.fromOp(S16, i -> i ^ 4);
+    private static final VectorShuffle<Float> XOR2 = VectorShuffle.fromOp(S16, i -> i ^ 2);
+    private static final VectorShuffle<Float> XOR1 = VectorShuffle.fromOp(S16, i -> i ^ 1);
 
-    /** {@link #reduce16(FloatVector)} with the caller's 16-float scratch: no thread-local lookup per dot product. */
-    static float reduce16(FloatVector v, float[] scratch) {
-        v.intoArray(scratch, 0);
-        return reduce16(scratch);
+    /**
+     * {@link #reduce16(float[])}'s tree on a 16-lane vector, by shuffles in registers: lanes i + 8, then i + 4, then
+     * (0 + 2) + (1 + 3). Through an array it was a store, 16 loads and 15 dependent adds per dot product, which took
+     * as long as the products themselves in a decode step's q·K at a thousand cells.
+     */
+    static float reduce16(FloatVector v) {
+        v = v.add(v.rearrange(XOR8));
+        v = v.add(v.rearrange(XOR4));
+        v = v.add(v.rearrange(XOR2));
+        return v.add(v.rearrange(XOR1)).lane(0);
     }
 
     /** tinyBLAS F16 dot of a[ao..ao+n) and b[bo..bo+n), n a multiple of 16. */
@@ -82,7 +89,7 @@ final class GgmlMath {
         for (int i = 0; i < n; i += 16) {
             acc = FloatVector.fromArray(S16, a, ao + i).fma(FloatVector.fromArray(S16, b, bo + i), acc);
         }
-        return reduce16(acc, scratch);
+        return reduce16(acc);
     }
 
     /** {@link #dotBatch} in two 8-lane halves. */
@@ -120,41 +127,12 @@ final class GgmlMath {
             s0 = s0.add(s2);
             s1 = s1.add(s3);
             s0 = s0.add(s1);
-            sum = reduce16(s0, scratch);
+            sum = reduce16(s0);
         }
         for (int i = np; i < n; i++) {
             sum += a[ao + i] * b[bo + i];
         }
         return (float) sum;
-    }
-
-    private static final VectorShuffle<Float> XOR8 = VectorShuffle.fromOp(S16, i -> i ^ 8);
-    private static final VectorShuffle<Float> XOR4 = VectorShuffle.fromOp(S16, i -> i ^ 4);
-    private static final VectorShuffle<Float> XOR2 = VectorShuffle.fromOp(S16, i -> i ^ 2);
-    private static final VectorShuffle<Float> XOR1 = VectorShuffle.fromOp(S16, i -> i ^ 1);
-
-    /**
-     * {@code out[j] = dotSingle(q, 0, k, k0 + j * stride, hd)} for j in [0, count), the same floats, with the
-     * _mm512_reduce_add_ps tree run in registers (lanes i + 8, then i + 4, then (0 + 2) + (1 + 3) by shuffles) instead
-     * of a store, 16 loads and 15 dependent adds per key, which took as long as the products at a thousand cells.
-     * Needs {@link #WIDE} and hd a multiple of 64 (no leftovers).
-     */
-    static void dotsSingle(float[] q, float[] k, int k0, int stride, int count, int hd, float[] out) {
-        for (int j = 0; j < count; j++) {
-            int ko = k0 + j * stride;
-            FloatVector s0 = FloatVector.zero(S16), s1 = s0, s2 = s0, s3 = s0;
-            for (int i = 0; i < hd; i += 64) {
-                s0 = FloatVector.fromArray(S16, q, i).fma(FloatVector.fromArray(S16, k, ko + i), s0);
-                s1 = FloatVector.fromArray(S16, q, i + 16).fma(FloatVector.fromArray(S16, k, ko + i + 16), s1);
-                s2 = FloatVector.fromArray(S16, q, i + 32).fma(FloatVector.fromArray(S16, k, ko + i + 32), s2);
-                s3 = FloatVector.fromArray(S16, q, i + 48).fma(FloatVector.fromArray(S16, k, ko + i + 48), s3);
-            }
-            FloatVector v = s0.add(s2).add(s1.add(s3));
-            v = v.add(v.rearrange(XOR8));
-            v = v.add(v.rearrange(XOR4));
-            v = v.add(v.rearrange(XOR2));
-            out[j] = v.add(v.rearrange(XOR1)).lane(0);
-        }
     }
 
     /** {@link #dotSingle} with each 16-lane accumulator in two 8-lane halves. */

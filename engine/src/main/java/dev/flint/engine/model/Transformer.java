@@ -204,25 +204,14 @@ public final class Transformer {
         float[] qh = s.qHalf(qOff, hd);
         float[] lanes = s.chunk(); // scratch for the dot products' lane sums; the softmax below reuses it after them
         float max = Float.NEGATIVE_INFINITY;
-        if (!batchedKq && GgmlMath.WIDE && hd % 64 == 0) { // a decode step: the keys' dot products 16 at a time
-            GgmlMath.dotsSingle(qh, kc, kvOff, kvDim, pos + 1, hd, scores);
-            for (int j = 0; j <= pos; j++) {
-                float sc = scores[j] * scale;
-                scores[j] = sc;
-                if (sc > max) {
-                    max = sc;
-                }
-            }
-        } else {
-            for (int j = 0; j <= pos; j++) {
-                int ko = j * kvDim + kvOff;
-                float dot = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd, lanes)
-                        : GgmlMath.dotSingle(qh, 0, kc, ko, hd, lanes);
-                float sc = dot * scale;
-                scores[j] = sc;
-                if (sc > max) {
-                    max = sc;
-                }
+        for (int j = 0; j <= pos; j++) {
+            int ko = j * kvDim + kvOff;
+            float dot = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd, lanes)
+                    : GgmlMath.dotSingle(qh, 0, kc, ko, hd, lanes);
+            float sc = dot * scale;
+            scores[j] = sc;
+            if (sc > max) {
+                max = sc;
             }
         }
         // softmax over the nkv cells: exponentials summed in chunks of 16 as ggml_vec_soft_max_f32 does

@@ -33,28 +33,4 @@ class GgmlMathTest {
                     GgmlMath.dotBatchHalves(a, off, b, off + 2, batchN, scratch), 0f, "batch, n " + batchN);
         }
     }
-
-    /** Decode steps reduce each key's lanes by shuffles in registers: the same bits as through an array. */
-    @ParameterizedTest
-    @ValueSource(ints = {1, 15, 16, 37, 250})
-    void keysReducedInRegistersGiveTheSameBits(int count) {
-        SplittableRandom r = new SplittableRandom(count);
-        for (int hd : new int[] {64, 128}) {
-            int stride = 2 * hd + 8; // keys of one head inside wider rows, as in the cache
-            float[] q = new float[hd];
-            float[] k = new float[count * stride + 3];
-            for (int i = 0; i < q.length; i++) {
-                q[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
-            }
-            for (int i = 0; i < k.length; i++) {
-                k[i] = (float) r.nextGaussian();
-            }
-            float[] out = new float[count];
-            GgmlMath.dotsSingle(q, k, 3, stride, count, hd, out);
-            for (int j = 0; j < count; j++) {
-                assertEquals(GgmlMath.dotSingle(q, 0, k, 3 + j * stride, hd, new float[16]), out[j], 0f,
-                        "key " + j + " of " + count + ", head dim " + hd);
-            }
-        }
-    }
 }
