@@ -101,8 +101,7 @@ final class LegacyQuants {
          * are added in pairs within int lanes, then pairs of pairs within long lanes (exact), giving the eight sums
          * of four as ggml's 8 x int32 dot product does; llama.cpp's lane k is lane 2k + 1 here.
          */
-        @Override
-        protected float fusedDot(int row, Activations x, int t, float[] lanes) {
+        private float fusedDot(int row, Activations x, int t, float[] lanes) {
             if (!wide) {
                 return portableDot(row, x, t, tile.get()[2 * TILE_ROWS]);
             }

@@ -71,27 +71,10 @@ abstract class QuantizedMatrix extends WeightMatrix {
         throw new UnsupportedOperationException(type + " has no fused single-token kernel");
     }
 
-    /**
-     * A fused dot product for token {@code t} of a batch, where a type has it (NaN otherwise): batches of two or three
-     * tokens (a keystroke's new tokens) read each row once from memory and then from the cache, instead of decoding
-     * it to an array first. Same operations as the batch kernels.
-     */
-    protected float fusedDot(int row, Activations x, int t, float[] lanes) {
-        return Float.NaN;
-    }
-
     @Override
     public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         int n = x.tokens();
         float[][] b = decoded.get();
-        if (n > 1 && n <= SMALL_BATCH && !Float.isNaN(fusedDot(rowFrom, x, 0, b[3]))) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                for (int t = 0; t < n; t++) {
-                    out[t * outStride + r] = fusedDot(r, x, t, b[3]);
-                }
-            }
-            return;
-        }
         if (n == 1 && hasFusedAccumulator()) {
             // L rows' accumulators, then their lane sums side by side (a row's own lane sum is a chain of L
             // dependent adds after a vector store: in Q5_0 generation it took more samples than the blocks)
