@@ -43,10 +43,14 @@ final class KQuants {
      * lane for lane as llama.cpp's do, so the float result is the same bit for bit.
      */
     abstract static class KQuantMatrix extends QuantizedMatrix {
+        /** Rows decoded together for a batch (about 150 KB at 4864 columns: they stay in L2). */
+        private static final int TILE_ROWS = 8;
         final int blockBytes;
         final int subBlocks;
         private final MinTerm minTerm;
         final ThreadLocal<Scaled> scaled;
+        /** Per thread: {@link #TILE_ROWS} decoded rows for batches. */
+        private final ThreadLocal<Scaled[]> tile;
 
         /** A row decoded for the dot product: q times its integer scale, d and dmin per super-block, integer mins. */
         static final class Scaled {
@@ -55,6 +59,8 @@ final class KQuants {
             final float[] dmin;
             final float[] mins;
             final float[] lanes = new float[Math.max(32, L)];
+            /** Four tokens' position accumulators, 32 each. */
+            final float[] lanes4 = new float[4 * Math.max(32, L)];
             /** One super-block's integer scales, for the fused kernel. */
             final float[] sc = new float[16];
 
@@ -72,6 +78,13 @@ final class KQuants {
             this.subBlocks = 256 / group;
             this.minTerm = minTerm;
             this.scaled = ThreadLocal.withInitial(() -> new Scaled(cols));
+            this.tile = ThreadLocal.withInitial(() -> {
+                Scaled[] t = new Scaled[TILE_ROWS];
+                for (int k = 0; k < TILE_ROWS; k++) {
+                    t[k] = new Scaled(cols);
+                }
+                return t;
+            });
         }
 
         @Override
@@ -121,7 +134,10 @@ final class KQuants {
         }
 
         private Scaled decodeScaled(int row) {
-            Scaled s = scaled.get();
+            return decodeScaled(row, scaled.get());
+        }
+
+        private Scaled decodeScaled(int row, Scaled s) {
             long base = row * rowBytes;
             float[] q = s.q;
             for (int b = 0; b < cols / 256; b++) {
@@ -172,10 +188,30 @@ final class KQuants {
                 }
                 return;
             }
-            for (int r = rowFrom; r < rowTo; r++) {
-                Scaled s = decodeScaled(r);
-                for (int t = 0; t < n; t++) {
-                    out[t * outStride + r] = dotScaled(s, x, t);
+            // tiles of rows decoded once, then four tokens at a time for every row of the tile: the tokens'
+            // activations (a whole prompt's take 10 MB at 4864 columns) are read from memory once per tile, not once
+            // per row
+            Scaled[] tl = tile.get();
+            for (int r0 = rowFrom; r0 < rowTo; r0 += TILE_ROWS) {
+                int rows = Math.min(TILE_ROWS, rowTo - r0);
+                for (int k = 0; k < rows; k++) {
+                    decodeScaled(r0 + k, tl[k]);
+                }
+                int t = 0;
+                for (; t + 4 <= n; t += 4) {
+                    for (int k = 0; k < rows; k++) {
+                        Scaled s = tl[k];
+                        lanes4(s, x, t);
+                        for (int j = 0; j < 4; j++) {
+                            int go = (t + j) * (cols / 32);
+                            out[(t + j) * outStride + r0 + k] = finish(s, s.lanes4, 32 * j, x, go, cols / 256);
+                        }
+                    }
+                }
+                for (; t < n; t++) {
+                    for (int k = 0; k < rows; k++) {
+                        out[t * outStride + r0 + k] = dotScaled(tl[k], x, t);
+                    }
                 }
             }
         }
@@ -208,14 +244,58 @@ final class KQuants {
                 }
                 acc.intoArray(a, v);
             }
-            return finish(s, x, go, nb);
+            return finish(s, s.lanes, 0, x, go, nb);
+        }
+
+        /**
+         * {@link #dotScaled}'s 32 position accumulators for tokens t..t+3, to {@code s.lanes4[32 k ..)} for token
+         * t + k: each vector of the decoded row is loaded once for four tokens, and per token the operations are the
+         * same in the same order.
+         */
+        private void lanes4(Scaled s, Activations x, int t) {
+            float[] q = s.q;
+            float[] y = x.f;
+            float[] yd = x.d;
+            int y0 = t * cols, y1 = y0 + cols, y2 = y1 + cols, y3 = y2 + cols;
+            int per = cols / 32;
+            int g0 = t * per, g1 = g0 + per, g2 = g1 + per, g3 = g2 + per;
+            int nb = cols / 256;
+            float[] a = s.lanes4;
+            for (int v = 0; v < 32; v += L) {
+                FloatVector z = FloatVector.zero(F);
+                FloatVector c0 = z, c1 = z, c2 = z, c3 = z;
+                for (int b = 0; b < nb; b++) {
+                    int base = 256 * b + v;
+                    FloatVector p0 = z, p1 = z, p2 = z, p3 = z;
+                    for (int r = 0; r < 256; r += 32) {
+                        FloatVector qv = FloatVector.fromArray(F, q, base + r);
+                        p0 = qv.fma(FloatVector.fromArray(F, y, y0 + base + r), p0);
+                        p1 = qv.fma(FloatVector.fromArray(F, y, y1 + base + r), p1);
+                        p2 = qv.fma(FloatVector.fromArray(F, y, y2 + base + r), p2);
+                        p3 = qv.fma(FloatVector.fromArray(F, y, y3 + base + r), p3);
+                    }
+                    p0 = p0.add(p0.rearrange(PAIR));
+                    p1 = p1.add(p1.rearrange(PAIR));
+                    p2 = p2.add(p2.rearrange(PAIR));
+                    p3 = p3.add(p3.rearrange(PAIR));
+                    float d = s.d[b];
+                    c0 = p0.add(p0.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g0 + 8 * b] * d), c0);
+                    c1 = p1.add(p1.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g1 + 8 * b] * d), c1);
+                    c2 = p2.add(p2.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g2 + 8 * b] * d), c2);
+                    c3 = p3.add(p3.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g3 + 8 * b] * d), c3);
+                }
+                c0.intoArray(a, v);
+                c1.intoArray(a, 32 + v);
+                c2.intoArray(a, 64 + v);
+                c3.intoArray(a, 96 + v);
+            }
         }
 
         /** The fixed horizontal sum of the eight lanes (positions 0, 4, ..., 28 of a), then the minimum term. */
-        float finish(Scaled s, Activations x, int go, int nb) {
-            float[] a = s.lanes;
+        float finish(Scaled s, float[] a, int o, Activations x, int go, int nb) {
             // hsum_float_8: halves added, then pairs, then the last two
-            float total = ((a[16] + a[0]) + (a[24] + a[8])) + ((a[20] + a[4]) + (a[28] + a[12]));
+            float total = ((a[o + 16] + a[o]) + (a[o + 24] + a[o + 8]))
+                    + ((a[o + 20] + a[o + 4]) + (a[o + 28] + a[o + 12]));
             return switch (minTerm) {
                 case NONE -> total;
                 case FOUR_LANES -> total + minsFourLanes(s, x, go, nb);
@@ -308,7 +388,61 @@ final class KQuants {
                 fusedBlock(p, s.sc, x.f, yo + 256 * b, x.d[go + 8 * b] * d(p), a);
                 s.dmin[b] = dmin(p);
             }
-            return finish(s, x, go, nb);
+            return finish(s, s.lanes, 0, x, go, nb);
+        }
+
+        /**
+         * {@link #dotScaled}'s 32 position accumulators for tokens t..t+3, to {@code s.lanes4[32 k ..)} for token
+         * t + k: each vector of the decoded row is loaded once for four tokens, and per token the operations are the
+         * same in the same order.
+         */
+        private void lanes4(Scaled s, Activations x, int t) {
+            float[] q = s.q;
+            float[] y = x.f;
+            float[] yd = x.d;
+            int y0 = t * cols, y1 = y0 + cols, y2 = y1 + cols, y3 = y2 + cols;
+            int per = cols / 32;
+            int g0 = t * per, g1 = g0 + per, g2 = g1 + per, g3 = g2 + per;
+            int nb = cols / 256;
+            float[] a = s.lanes4;
+            for (int v = 0; v < 32; v += L) {
+                FloatVector z = FloatVector.zero(F);
+                FloatVector c0 = z, c1 = z, c2 = z, c3 = z;
+                for (int b = 0; b < nb; b++) {
+                    int base = 256 * b + v;
+                    // two chains per token, added at the end: the sums are integers below 2^24, exact in any order
+                    FloatVector p0 = z, p1 = z, p2 = z, p3 = z, e0 = z, e1 = z, e2 = z, e3 = z;
+                    for (int r = 0; r < 256; r += 64) {
+                        FloatVector qv = FloatVector.fromArray(F, q, base + r);
+                        p0 = qv.fma(FloatVector.fromArray(F, y, y0 + base + r), p0);
+                        p1 = qv.fma(FloatVector.fromArray(F, y, y1 + base + r), p1);
+                        p2 = qv.fma(FloatVector.fromArray(F, y, y2 + base + r), p2);
+                        p3 = qv.fma(FloatVector.fromArray(F, y, y3 + base + r), p3);
+                        FloatVector qw = FloatVector.fromArray(F, q, base + r + 32);
+                        e0 = qw.fma(FloatVector.fromArray(F, y, y0 + base + r + 32), e0);
+                        e1 = qw.fma(FloatVector.fromArray(F, y, y1 + base + r + 32), e1);
+                        e2 = qw.fma(FloatVector.fromArray(F, y, y2 + base + r + 32), e2);
+                        e3 = qw.fma(FloatVector.fromArray(F, y, y3 + base + r + 32), e3);
+                    }
+                    p0 = p0.add(e0);
+                    p1 = p1.add(e1);
+                    p2 = p2.add(e2);
+                    p3 = p3.add(e3);
+                    p0 = p0.add(p0.rearrange(PAIR));
+                    p1 = p1.add(p1.rearrange(PAIR));
+                    p2 = p2.add(p2.rearrange(PAIR));
+                    p3 = p3.add(p3.rearrange(PAIR));
+                    float d = s.d[b];
+                    c0 = p0.add(p0.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g0 + 8 * b] * d), c0);
+                    c1 = p1.add(p1.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g1 + 8 * b] * d), c1);
+                    c2 = p2.add(p2.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g2 + 8 * b] * d), c2);
+                    c3 = p3.add(p3.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g3 + 8 * b] * d), c3);
+                }
+                c0.intoArray(a, v);
+                c1.intoArray(a, 32 + v);
+                c2.intoArray(a, 64 + v);
+                c3.intoArray(a, 96 + v);
+            }
         }
 
         /**
@@ -445,7 +579,61 @@ final class KQuants {
                 }
                 fusedBlock(p, s.sc, x.f, yo + 256 * b, x.d[go + 8 * b] * d(p), a);
             }
-            return finish(s, x, go, nb);
+            return finish(s, s.lanes, 0, x, go, nb);
+        }
+
+        /**
+         * {@link #dotScaled}'s 32 position accumulators for tokens t..t+3, to {@code s.lanes4[32 k ..)} for token
+         * t + k: each vector of the decoded row is loaded once for four tokens, and per token the operations are the
+         * same in the same order.
+         */
+        private void lanes4(Scaled s, Activations x, int t) {
+            float[] q = s.q;
+            float[] y = x.f;
+            float[] yd = x.d;
+            int y0 = t * cols, y1 = y0 + cols, y2 = y1 + cols, y3 = y2 + cols;
+            int per = cols / 32;
+            int g0 = t * per, g1 = g0 + per, g2 = g1 + per, g3 = g2 + per;
+            int nb = cols / 256;
+            float[] a = s.lanes4;
+            for (int v = 0; v < 32; v += L) {
+                FloatVector z = FloatVector.zero(F);
+                FloatVector c0 = z, c1 = z, c2 = z, c3 = z;
+                for (int b = 0; b < nb; b++) {
+                    int base = 256 * b + v;
+                    // two chains per token, added at the end: the sums are integers below 2^24, exact in any order
+                    FloatVector p0 = z, p1 = z, p2 = z, p3 = z, e0 = z, e1 = z, e2 = z, e3 = z;
+                    for (int r = 0; r < 256; r += 64) {
+                        FloatVector qv = FloatVector.fromArray(F, q, base + r);
+                        p0 = qv.fma(FloatVector.fromArray(F, y, y0 + base + r), p0);
+                        p1 = qv.fma(FloatVector.fromArray(F, y, y1 + base + r), p1);
+                        p2 = qv.fma(FloatVector.fromArray(F, y, y2 + base + r), p2);
+                        p3 = qv.fma(FloatVector.fromArray(F, y, y3 + base + r), p3);
+                        FloatVector qw = FloatVector.fromArray(F, q, base + r + 32);
+                        e0 = qw.fma(FloatVector.fromArray(F, y, y0 + base + r + 32), e0);
+                        e1 = qw.fma(FloatVector.fromArray(F, y, y1 + base + r + 32), e1);
+                        e2 = qw.fma(FloatVector.fromArray(F, y, y2 + base + r + 32), e2);
+                        e3 = qw.fma(FloatVector.fromArray(F, y, y3 + base + r + 32), e3);
+                    }
+                    p0 = p0.add(e0);
+                    p1 = p1.add(e1);
+                    p2 = p2.add(e2);
+                    p3 = p3.add(e3);
+                    p0 = p0.add(p0.rearrange(PAIR));
+                    p1 = p1.add(p1.rearrange(PAIR));
+                    p2 = p2.add(p2.rearrange(PAIR));
+                    p3 = p3.add(p3.rearrange(PAIR));
+                    float d = s.d[b];
+                    c0 = p0.add(p0.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g0 + 8 * b] * d), c0);
+                    c1 = p1.add(p1.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g1 + 8 * b] * d), c1);
+                    c2 = p2.add(p2.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g2 + 8 * b] * d), c2);
+                    c3 = p3.add(p3.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g3 + 8 * b] * d), c3);
+                }
+                c0.intoArray(a, v);
+                c1.intoArray(a, 32 + v);
+                c2.intoArray(a, 64 + v);
+                c3.intoArray(a, 96 + v);
+            }
         }
 
         /**

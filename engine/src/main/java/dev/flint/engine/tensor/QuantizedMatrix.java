@@ -21,6 +21,8 @@ abstract class QuantizedMatrix extends WeightMatrix {
     private final ThreadLocal<float[][]> decoded;
     /** Batches up to this size run the fused kernel per token (measured: from 4 tokens on, the tiles win). */
     static final int SMALL_BATCH = 3;
+    /** Batches run in token chunks whose activations take about this many bytes (they stay in a 1 MiB L2). */
+    static final int CHUNK_BYTES = 512 * 1024;
 
     QuantizedMatrix(GgmlType type, MemorySegment data, int rows, int cols, int group, boolean hasMin) {
         super(type, data, rows, cols);
@@ -28,7 +30,7 @@ abstract class QuantizedMatrix extends WeightMatrix {
         this.hasMin = hasMin;
         this.decoded = ThreadLocal.withInitial(() -> new float[][] {
                 new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0], new float[L],
-                new float[L * L]});
+                new float[L * L], new float[L]});
     }
 
     /** Writes row {@code row}'s integers to q, each group's scale to scale and (if any) its minimum to min. */
@@ -92,23 +94,40 @@ abstract class QuantizedMatrix extends WeightMatrix {
             }
             return;
         }
-        for (int r = rowFrom; r < rowTo; r++) {
-            int t = 0;
-            decodeRow(r, b[0], b[1], b[2]);
-            for (; t + 4 <= n; t += 4) {
-                dotDecoded4(b, x, t, out, outStride, r);
-            }
-            for (; t < n; t++) {
-                out[t * outStride + r] = dotDecoded(b, x, t);
+        // token chunks whose activations stay in L2 while every row passes over them (a whole prompt's did not fit:
+        // each row streamed them from L3 again); a row is decoded again for each chunk, which costs far less
+        int chunk = Math.max(L, CHUNK_BYTES / (4 * cols) / L * L);
+        float[] acc = b[4];
+        float[] sums = b[5];
+        for (int t0 = 0; t0 < n; t0 += chunk) {
+            int t1 = Math.min(n, t0 + chunk);
+            for (int r = rowFrom; r < rowTo; r++) {
+                decodeRow(r, b[0], b[1], b[2]);
+                int t = t0;
+                for (; t + L <= t1; t += L) {
+                    // L tokens' accumulators, then their lane sums side by side (one token's own lane sum is a
+                    // chain of L dependent adds after a store: it took more samples than the products)
+                    for (int k = 0; k < L; k += 4) {
+                        accumulators4(b, x, t + k, acc, k * L);
+                    }
+                    Kernels.sumLanesOfRows(acc, sums, 0);
+                    for (int k = 0; k < L; k++) {
+                        out[(t + k) * outStride + r] = withMins(sums[k], b, x, t + k);
+                    }
+                }
+                for (; t < t1; t++) {
+                    out[t * outStride + r] = dotDecoded(b, x, t);
+                }
             }
         }
     }
 
     /**
-     * {@link #dotDecoded} for tokens t..t+3 of a decoded row: each integer vector of the row is loaded
-     * once for four tokens. Per token, the same operations in the same order, so results equal the one-token path.
+     * {@link #dotDecoded}'s accumulators for tokens t..t+3 of a decoded row, to {@code acc[o + k L ..)} for token
+     * t + k: each integer vector of the row is loaded once for four tokens. Per token, the same operations in the
+     * same order, so results equal the one-token path.
      */
-    private void dotDecoded4(float[][] b, Activations x, int t, float[] out, int outStride, int r) {
+    private void accumulators4(float[][] b, Activations x, int t, float[] acc, int o) {
         float[] q = b[0];
         float[] scale = b[1];
         float[] xq = x.f;
@@ -136,11 +155,10 @@ abstract class QuantizedMatrix extends WeightMatrix {
             a2 = p2.fma(FloatVector.broadcast(F, s * xd[go2 + gd]), a2);
             a3 = p3.fma(FloatVector.broadcast(F, s * xd[go3 + gd]), a3);
         }
-        float[] lanes = b[3];
-        out[t * outStride + r] = withMins(Kernels.sumLanes(a0, lanes), b, x, t);
-        out[(t + 1) * outStride + r] = withMins(Kernels.sumLanes(a1, lanes), b, x, t + 1);
-        out[(t + 2) * outStride + r] = withMins(Kernels.sumLanes(a2, lanes), b, x, t + 2);
-        out[(t + 3) * outStride + r] = withMins(Kernels.sumLanes(a3, lanes), b, x, t + 3);
+        a0.intoArray(acc, o);
+        a1.intoArray(acc, o + L);
+        a2.intoArray(acc, o + 2 * L);
+        a3.intoArray(acc, o + 3 * L);
     }
 
     /** Adds the block minimums' term {@code sum over groups of min * xsum} for token t, where the type has minimums. */
