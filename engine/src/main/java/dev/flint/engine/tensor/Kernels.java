@@ -83,9 +83,14 @@ final class Kernels {
      * done for all rows at once on columns (L gathers and L vector adds instead of L chains of L dependent adds).
      */
     static void sumLanesOfRows(float[] a, float[] out, int o) {
+        sumLanesOfRows(a, out, o, 0);
+    }
+
+    /** {@link #sumLanesOfRows(float[], float[], int)} for the L x L array at {@code a[from ..)}. */
+    static void sumLanesOfRows(float[] a, float[] out, int o, int from) {
         FloatVector s = FloatVector.zero(F);
         for (int i = 0; i < L; i++) {
-            s = s.add(FloatVector.fromArray(F, a, i, COLUMN, 0));
+            s = s.add(FloatVector.fromArray(F, a, from + i, COLUMN, 0));
         }
         s.intoArray(out, o);
     }
