@@ -199,9 +199,15 @@ final class KQuants {
                 }
                 int t = 0;
                 for (; t + 4 <= n; t += 4) {
-                    for (int k = 0; k < rows; k++) {
+                    int k = 0;
+                    for (; k + 2 <= rows; k += 2) {
+                        lanes2x4(tl[k], tl[k + 1], x, t);
+                    }
+                    if (k < rows) {
+                        lanes4(tl[k], x, t);
+                    }
+                    for (k = 0; k < rows; k++) {
                         Scaled s = tl[k];
-                        lanes4(s, x, t);
                         for (int j = 0; j < 4; j++) {
                             int go = (t + j) * (cols / 32);
                             out[(t + j) * outStride + r0 + k] = finish(s, s.lanes4, 32 * j, x, go, cols / 256);
@@ -245,6 +251,71 @@ final class KQuants {
                 acc.intoArray(a, v);
             }
             return finish(s, s.lanes, 0, x, go, nb);
+        }
+
+        /**
+         * {@link #lanes4} for two decoded rows at once (to each row's {@code lanes4}): each activation vector is
+         * loaded once for both rows. Per row and token, the same operations in the same order.
+         */
+        private void lanes2x4(Scaled s, Scaled u, Activations x, int t) {
+            float[] q = s.q, w = u.q;
+            float[] y = x.f;
+            float[] yd = x.d;
+            int y0 = t * cols, y1 = y0 + cols, y2 = y1 + cols, y3 = y2 + cols;
+            int per = cols / 32;
+            int g0 = t * per, g1 = g0 + per, g2 = g1 + per, g3 = g2 + per;
+            int nb = cols / 256;
+            float[] a = s.lanes4, c = u.lanes4;
+            for (int v = 0; v < 32; v += L) {
+                FloatVector z = FloatVector.zero(F);
+                FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
+                for (int b = 0; b < nb; b++) {
+                    int base = 256 * b + v;
+                    FloatVector p0 = z, p1 = z, p2 = z, p3 = z, r0 = z, r1 = z, r2 = z, r3 = z;
+                    for (int r = 0; r < 256; r += 32) {
+                        FloatVector qv = FloatVector.fromArray(F, q, base + r);
+                        FloatVector wv = FloatVector.fromArray(F, w, base + r);
+                        FloatVector x0 = FloatVector.fromArray(F, y, y0 + base + r);
+                        FloatVector x1 = FloatVector.fromArray(F, y, y1 + base + r);
+                        FloatVector x2 = FloatVector.fromArray(F, y, y2 + base + r);
+                        FloatVector x3 = FloatVector.fromArray(F, y, y3 + base + r);
+                        p0 = qv.fma(x0, p0);
+                        p1 = qv.fma(x1, p1);
+                        p2 = qv.fma(x2, p2);
+                        p3 = qv.fma(x3, p3);
+                        r0 = wv.fma(x0, r0);
+                        r1 = wv.fma(x1, r1);
+                        r2 = wv.fma(x2, r2);
+                        r3 = wv.fma(x3, r3);
+                    }
+                    p0 = p0.add(p0.rearrange(PAIR));
+                    p1 = p1.add(p1.rearrange(PAIR));
+                    p2 = p2.add(p2.rearrange(PAIR));
+                    p3 = p3.add(p3.rearrange(PAIR));
+                    r0 = r0.add(r0.rearrange(PAIR));
+                    r1 = r1.add(r1.rearrange(PAIR));
+                    r2 = r2.add(r2.rearrange(PAIR));
+                    r3 = r3.add(r3.rearrange(PAIR));
+                    float d0 = yd[g0 + 8 * b], d1 = yd[g1 + 8 * b], d2 = yd[g2 + 8 * b], d3 = yd[g3 + 8 * b];
+                    float ds = s.d[b], du = u.d[b];
+                    a0 = p0.add(p0.rearrange(QUAD)).fma(FloatVector.broadcast(F, d0 * ds), a0);
+                    a1 = p1.add(p1.rearrange(QUAD)).fma(FloatVector.broadcast(F, d1 * ds), a1);
+                    a2 = p2.add(p2.rearrange(QUAD)).fma(FloatVector.broadcast(F, d2 * ds), a2);
+                    a3 = p3.add(p3.rearrange(QUAD)).fma(FloatVector.broadcast(F, d3 * ds), a3);
+                    c0 = r0.add(r0.rearrange(QUAD)).fma(FloatVector.broadcast(F, d0 * du), c0);
+                    c1 = r1.add(r1.rearrange(QUAD)).fma(FloatVector.broadcast(F, d1 * du), c1);
+                    c2 = r2.add(r2.rearrange(QUAD)).fma(FloatVector.broadcast(F, d2 * du), c2);
+                    c3 = r3.add(r3.rearrange(QUAD)).fma(FloatVector.broadcast(F, d3 * du), c3);
+                }
+                a0.intoArray(a, v);
+                a1.intoArray(a, 32 + v);
+                a2.intoArray(a, 64 + v);
+                a3.intoArray(a, 96 + v);
+                c0.intoArray(c, v);
+                c1.intoArray(c, 32 + v);
+                c2.intoArray(c, 64 + v);
+                c3.intoArray(c, 96 + v);
+            }
         }
 
         /**
@@ -392,60 +463,6 @@ final class KQuants {
         }
 
         /**
-         * {@link #dotScaled}'s 32 position accumulators for tokens t..t+3, to {@code s.lanes4[32 k ..)} for token
-         * t + k: each vector of the decoded row is loaded once for four tokens, and per token the operations are the
-         * same in the same order.
-         */
-        private void lanes4(Scaled s, Activations x, int t) {
-            float[] q = s.q;
-            float[] y = x.f;
-            float[] yd = x.d;
-            int y0 = t * cols, y1 = y0 + cols, y2 = y1 + cols, y3 = y2 + cols;
-            int per = cols / 32;
-            int g0 = t * per, g1 = g0 + per, g2 = g1 + per, g3 = g2 + per;
-            int nb = cols / 256;
-            float[] a = s.lanes4;
-            for (int v = 0; v < 32; v += L) {
-                FloatVector z = FloatVector.zero(F);
-                FloatVector c0 = z, c1 = z, c2 = z, c3 = z;
-                for (int b = 0; b < nb; b++) {
-                    int base = 256 * b + v;
-                    // two chains per token, added at the end: the sums are integers below 2^24, exact in any order
-                    FloatVector p0 = z, p1 = z, p2 = z, p3 = z, e0 = z, e1 = z, e2 = z, e3 = z;
-                    for (int r = 0; r < 256; r += 64) {
-                        FloatVector qv = FloatVector.fromArray(F, q, base + r);
-                        p0 = qv.fma(FloatVector.fromArray(F, y, y0 + base + r), p0);
-                        p1 = qv.fma(FloatVector.fromArray(F, y, y1 + base + r), p1);
-                        p2 = qv.fma(FloatVector.fromArray(F, y, y2 + base + r), p2);
-                        p3 = qv.fma(FloatVector.fromArray(F, y, y3 + base + r), p3);
-                        FloatVector qw = FloatVector.fromArray(F, q, base + r + 32);
-                        e0 = qw.fma(FloatVector.fromArray(F, y, y0 + base + r + 32), e0);
-                        e1 = qw.fma(FloatVector.fromArray(F, y, y1 + base + r + 32), e1);
-                        e2 = qw.fma(FloatVector.fromArray(F, y, y2 + base + r + 32), e2);
-                        e3 = qw.fma(FloatVector.fromArray(F, y, y3 + base + r + 32), e3);
-                    }
-                    p0 = p0.add(e0);
-                    p1 = p1.add(e1);
-                    p2 = p2.add(e2);
-                    p3 = p3.add(e3);
-                    p0 = p0.add(p0.rearrange(PAIR));
-                    p1 = p1.add(p1.rearrange(PAIR));
-                    p2 = p2.add(p2.rearrange(PAIR));
-                    p3 = p3.add(p3.rearrange(PAIR));
-                    float d = s.d[b];
-                    c0 = p0.add(p0.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g0 + 8 * b] * d), c0);
-                    c1 = p1.add(p1.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g1 + 8 * b] * d), c1);
-                    c2 = p2.add(p2.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g2 + 8 * b] * d), c2);
-                    c3 = p3.add(p3.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g3 + 8 * b] * d), c3);
-                }
-                c0.intoArray(a, v);
-                c1.intoArray(a, 32 + v);
-                c2.intoArray(a, 64 + v);
-                c3.intoArray(a, 96 + v);
-            }
-        }
-
-        /**
          * The super-block's eight 6-bit scales into {@code sc[0..8)} and mins into {@code mins[mo..mo + 8)}, from its
          * 12 packed bytes read with two loads ({@link #scale}/{@link #min} read one or two bytes per value: in the
          * decode loop those checked single-byte reads took as many samples as the vector work).
@@ -580,60 +597,6 @@ final class KQuants {
                 fusedBlock(p, s.sc, x.f, yo + 256 * b, x.d[go + 8 * b] * d(p), a);
             }
             return finish(s, s.lanes, 0, x, go, nb);
-        }
-
-        /**
-         * {@link #dotScaled}'s 32 position accumulators for tokens t..t+3, to {@code s.lanes4[32 k ..)} for token
-         * t + k: each vector of the decoded row is loaded once for four tokens, and per token the operations are the
-         * same in the same order.
-         */
-        private void lanes4(Scaled s, Activations x, int t) {
-            float[] q = s.q;
-            float[] y = x.f;
-            float[] yd = x.d;
-            int y0 = t * cols, y1 = y0 + cols, y2 = y1 + cols, y3 = y2 + cols;
-            int per = cols / 32;
-            int g0 = t * per, g1 = g0 + per, g2 = g1 + per, g3 = g2 + per;
-            int nb = cols / 256;
-            float[] a = s.lanes4;
-            for (int v = 0; v < 32; v += L) {
-                FloatVector z = FloatVector.zero(F);
-                FloatVector c0 = z, c1 = z, c2 = z, c3 = z;
-                for (int b = 0; b < nb; b++) {
-                    int base = 256 * b + v;
-                    // two chains per token, added at the end: the sums are integers below 2^24, exact in any order
-                    FloatVector p0 = z, p1 = z, p2 = z, p3 = z, e0 = z, e1 = z, e2 = z, e3 = z;
-                    for (int r = 0; r < 256; r += 64) {
-                        FloatVector qv = FloatVector.fromArray(F, q, base + r);
-                        p0 = qv.fma(FloatVector.fromArray(F, y, y0 + base + r), p0);
-                        p1 = qv.fma(FloatVector.fromArray(F, y, y1 + base + r), p1);
-                        p2 = qv.fma(FloatVector.fromArray(F, y, y2 + base + r), p2);
-                        p3 = qv.fma(FloatVector.fromArray(F, y, y3 + base + r), p3);
-                        FloatVector qw = FloatVector.fromArray(F, q, base + r + 32);
-                        e0 = qw.fma(FloatVector.fromArray(F, y, y0 + base + r + 32), e0);
-                        e1 = qw.fma(FloatVector.fromArray(F, y, y1 + base + r + 32), e1);
-                        e2 = qw.fma(FloatVector.fromArray(F, y, y2 + base + r + 32), e2);
-                        e3 = qw.fma(FloatVector.fromArray(F, y, y3 + base + r + 32), e3);
-                    }
-                    p0 = p0.add(e0);
-                    p1 = p1.add(e1);
-                    p2 = p2.add(e2);
-                    p3 = p3.add(e3);
-                    p0 = p0.add(p0.rearrange(PAIR));
-                    p1 = p1.add(p1.rearrange(PAIR));
-                    p2 = p2.add(p2.rearrange(PAIR));
-                    p3 = p3.add(p3.rearrange(PAIR));
-                    float d = s.d[b];
-                    c0 = p0.add(p0.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g0 + 8 * b] * d), c0);
-                    c1 = p1.add(p1.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g1 + 8 * b] * d), c1);
-                    c2 = p2.add(p2.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g2 + 8 * b] * d), c2);
-                    c3 = p3.add(p3.rearrange(QUAD)).fma(FloatVector.broadcast(F, yd[g3 + 8 * b] * d), c3);
-                }
-                c0.intoArray(a, v);
-                c1.intoArray(a, 32 + v);
-                c2.intoArray(a, 64 + v);
-                c3.intoArray(a, 96 + v);
-            }
         }
 
         /**
