@@ -13,4 +13,14 @@ final class DraftLimitOptions {
             description = "the draft model stops drafting after a token it gives less than probability P (default "
                     + "${DEFAULT-VALUE})")
     float draftPMin;
+
+    @Option(names = {"-cd", "--ctx-size-draft"}, defaultValue = "0", paramLabel = "N",
+            description = "cells of the draft model's cache per slot (default ${DEFAULT-VALUE}: the context size); a "
+                    + "smaller one drafts from the last tokens only and saves the draft model's cache memory")
+    int draftContext;
+
+    /** These limits on top of {@code options}. */
+    SchedulerOptions applyTo(SchedulerOptions options) {
+        return options.withDraftMin(draftMin).withDraftPMin(draftPMin).withDraftContextLength(draftContext);
+    }
 }

@@ -124,8 +124,7 @@ final class GenerateCommand extends CliCommand {
                                   PrintWriter out) throws Exception {
         int draftMax = modelOptions.draftMax > 0 ? modelOptions.draftMax : SchedulerOptions.DEFAULT_DRAFT_MAX;
         int ctx = tokens.length + maxTokens + draftMax + 8;
-        SchedulerOptions options = new SchedulerOptions(1, ctx, 1, 512).withDraftMax(draftMax)
-                .withDraftMin(draftLimits.draftMin).withDraftPMin(draftLimits.draftPMin);
+        SchedulerOptions options = draftLimits.applyTo(new SchedulerOptions(1, ctx, 1, 512).withDraftMax(draftMax));
         try (DraftModel draftModel = DraftModel.load(draft, engine, true);
              Scheduler scheduler = new Scheduler(engine, options, draftModel)) {
             List<Integer> ids = new ArrayList<>();

@@ -83,8 +83,8 @@ final class ServeCommand extends CliCommand {
         ServerConfig config = new ServerConfig(host, port, apiKey, insecure, ServerConfig.DEFAULT_MAX_BODY);
         config.checkExposure(); // before spending seconds on loading
         int nDraft = draftMax != null ? draftMax : draft != null ? SchedulerOptions.DEFAULT_DRAFT_MAX : 0;
-        SchedulerOptions options = new SchedulerOptions(parallel, ctx, queue, Math.max(64, parallel), cacheReuse,
-                nDraft, cacheRam, draftLimits.draftMin, draftLimits.draftPMin); // checked before loading too
+        SchedulerOptions options = draftLimits.applyTo(new SchedulerOptions(parallel, ctx, queue,
+                Math.max(64, parallel), cacheReuse, nDraft, cacheRam)); // checked before loading too
         ModelResolver resolver = ModelResolver.fromEnvironment(err());
         Path model = resolver.resolve(this.model);
         Path draftPath = draft == null ? null : resolver.resolve(draft);

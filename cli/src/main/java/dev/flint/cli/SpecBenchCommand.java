@@ -86,8 +86,7 @@ final class SpecBenchCommand extends CliCommand {
             Tally plain = new Tally();
             Tally spec = new Tally();
             try (Scheduler ps = new Scheduler(engine, base);
-                 Scheduler ss = new Scheduler(engine, base.withDraftMax(draftMax).withDraftMin(draftLimits.draftMin)
-                         .withDraftPMin(draftLimits.draftPMin), draftModel)) {
+                 Scheduler ss = new Scheduler(engine, draftLimits.applyTo(base.withDraftMax(draftMax)), draftModel)) {
                 // alternating, so that a change in the machine's load affects both alike; r == 0 warms up
                 for (int r = 0; r <= reps; r++) {
                     rep(ps, tokens, plain, r > 0);

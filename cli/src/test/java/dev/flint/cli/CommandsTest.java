@@ -55,6 +55,13 @@ class CommandsTest {
         assertEquals(a.get("text"), b.get("text"));
         assertTrue(b.get("drafted_tokens").asInt() > 0, drafted.out());
         assertTrue(b.get("accepted_tokens").asInt() <= b.get("drafted_tokens").asInt(), drafted.out());
+        // a draft cache of 32 cells for 37 tokens: the draft model follows a window, the output stays the same
+        CliRunner windowed = CliRunner.run("generate", "-m", model, "--draft", model, "--draft-p-min", "0",
+                "-cd", "32", "-p", "Once upon a time", "-n", "32", "--temp", "0", "--json");
+        assertEquals(0, windowed.exitCode(), windowed.err());
+        JsonNode w = JSON.readTree(windowed.out());
+        assertEquals(a.get("tokens"), w.get("tokens"));
+        assertTrue(w.get("drafted_tokens").asInt() > 0, windowed.out());
         CliRunner refused = CliRunner.run("generate", "-m", model, "--draft",
                 Fixtures.model("tiny-qwen2-Q4_K_M.gguf").toString(), "-p", "Once", "-n", "4");
         assertTrue(refused.exitCode() != 0);

@@ -31,6 +31,14 @@ class ServeCommandTest {
     }
 
     @Test
+    void aDraftContextTooShortForADraftIsRefusedBeforeLoadingTheModel() {
+        CliRunner r = CliRunner.run("serve", "-m", "does-not-matter.gguf", "--draft", "also-not.gguf",
+                "--draft-max", "8", "-cd", "9");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("draft context 9 (0, or at least draft max + 2)"), r.err());
+    }
+
+    @Test
     void serveAndBenchServerAreListedInHelp() {
         CliRunner r = CliRunner.run("--help");
         assertTrue(r.out().contains("serve"), r.out());

@@ -29,12 +29,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * after an end-of-generation token, or before a token the target's vocabulary lacks. The last drafted token is not
  * evaluated by the draft model; it is the next step's catch-up if the target accepts it. Touched only by the
  * scheduler's loop thread, but for the monitoring reads (racy, like {@link Scheduler#slotStates}).
+ *
+ * <p>A draft cache shorter than the slot's context ({@link SchedulerOptions#draftContextLength}, llama.cpp's
+ * {@code -cd}) holds a window: cell c holds the slot's position {@code base + c}, and the draft model sees the
+ * window's tokens at positions from 0, as llama.cpp drafts from the last tokens of a long context. When the slot's
+ * tokens and a full draft would not fit, the window moves forward by the overflow plus a quarter of the cache (so
+ * that it moves rarely), and the cells it keeps are moved to the front with their keys re-rotated, like a reused
+ * run. Drafts only change how many tokens one target pass verifies, never what is written, so the window costs
+ * acceptance at most.
  */
 final class ModelDrafter {
     /** The draft model's view of one slot. */
     private static final class Sequence {
         volatile KvCache cache; // null once released
         final int[] tokens; // token held by each cell, -1 where a cell holds nothing usable
+        int base;           // the slot's position that cell 0 holds
         int length;         // cells [0, length) are described by tokens
         boolean inStep;     // holds every token of its slot (set each step)
         boolean drafting;   // still drafting in this step's rounds
@@ -70,7 +79,7 @@ final class ModelDrafter {
         this.options = options;
         this.seqs = new Sequence[options.slots()];
         for (int i = 0; i < seqs.length; i++) {
-            seqs[i] = new Sequence(tf.newCache(options.contextLength()));
+            seqs[i] = new Sequence(tf.newCache(options.draftCacheLength()));
         }
         this.logits = new float[options.slots() * draftVocabSize];
     }
@@ -80,7 +89,7 @@ final class ModelDrafter {
         return computed.get();
     }
 
-    /** Cells of the slot's draft cache that hold its tokens from position 0 on (monitoring). */
+    /** Cells of the slot's draft cache that hold its tokens from the window's start on (monitoring). */
     int cachedTokens(int slot) {
         Sequence d = seqs[slot];
         int i = 0;
@@ -106,6 +115,10 @@ final class ModelDrafter {
      */
     void start(Slot s, int[] prompt, boolean cachePrompt) {
         Sequence d = seqs[s.id];
+        d.base = windowStart(prompt.length, d.tokens.length);
+        if (d.base > 0) {
+            prompt = Arrays.copyOfRange(prompt, d.base, prompt.length);
+        }
         int reuse = 0;
         if (cachePrompt) {
             int n = Math.min(d.length, prompt.length);
@@ -130,6 +143,31 @@ final class ModelDrafter {
     }
 
     /**
+     * Where a window of {@code cells} cells starts for {@code length} tokens and a full draft: 0 while they fit, else
+     * past the overflow by a quarter of the window.
+     */
+    private int windowStart(int length, int cells) {
+        int need = length + options.draftMax() + 1;
+        return need <= cells ? 0 : Math.min(length, need - cells + cells / 4);
+    }
+
+    /** Moves the slot's window forward when its tokens and a full draft no longer fit (see the class comment). */
+    private void makeRoom(Slot s, Sequence d) {
+        int cells = d.tokens.length;
+        if (s.length - d.base + options.draftMax() + 1 <= cells) {
+            return;
+        }
+        int base = windowStart(s.length, cells);
+        int by = base - d.base;
+        int kept = Math.max(0, d.length - by);
+        tf.shiftCache(d.cache, by, 0, kept);
+        System.arraycopy(d.tokens, by, d.tokens, 0, kept);
+        Arrays.fill(d.tokens, kept, Math.max(kept, d.length), -1);
+        d.length = kept;
+        d.base = base;
+    }
+
+    /**
      * Brings every active slot's draft cache in step with it and drafts for each slot whose {@link Slot#draftRoom}
      * is positive, writing {@link Slot#draft} and {@link Slot#drafts} (0 when the draft is shorter than
      * {@code draftMin}). Returns the drafted tokens that will be verified.
@@ -146,14 +184,15 @@ final class ModelDrafter {
             if (s.job == null || d.cache == null) {
                 continue;
             }
+            makeRoom(s, d);
             int added = followSlot(s, d, budget);
             budget -= added;
             computed.addAndGet(added);
-            int pos = s.length;
+            int cell = s.length - d.base;
             if (d.inStep && s.draftRoom > 0 && s.pending >= 0 && s.pending < draftVocabSize) {
-                batch.add(s.pending, pos, d.cache, true);
-                d.tokens[pos] = s.pending;
-                d.length = pos + 1;
+                batch.add(s.pending, cell, d.cache, true);
+                d.tokens[cell] = s.pending;
+                d.length = cell + 1;
                 d.drafting = true;
                 d.proposed = true;
                 d.maxDraft = s.draftRoom;
@@ -183,10 +222,11 @@ final class ModelDrafter {
                     d.drafting = false;
                     continue;
                 }
-                int pos = s.length + d.count; // the pending token is at s.length, draft i at s.length + 1 + i
-                batch.add(tok, pos, d.cache, true);
-                d.tokens[pos] = tok;
-                d.length = pos + 1;
+                // the pending token is at s.length, draft i at s.length + 1 + i
+                int cell = s.length + d.count - d.base;
+                batch.add(tok, cell, d.cache, true);
+                d.tokens[cell] = tok;
+                d.length = cell + 1;
                 d.row = rows++;
             }
         }
@@ -202,32 +242,34 @@ final class ModelDrafter {
     }
 
     /**
-     * Adds to the batch the cells of the slot's tokens {@code [0, s.length)} that the draft cache does not hold, at
+     * Adds to the batch the cells of the slot's tokens {@code [base, s.length)} that the draft cache does not hold, at
      * most {@code budget}, and marks them held. Sets {@link Sequence#inStep} when the cache then holds all of them.
      * Returns how many were added.
      */
     private int followSlot(Slot s, Sequence d, int budget) {
-        int upTo = Math.min(d.length, s.length);
-        int p = 0;
-        while (p < upTo && d.tokens[p] == s.tokens[p]) {
-            p++;
+        int base = d.base;
+        int cells = s.length - base;
+        int upTo = Math.min(d.length, cells);
+        int c = 0;
+        while (c < upTo && d.tokens[c] == s.tokens[base + c]) {
+            c++;
         }
         int added = 0;
         d.inStep = false;
-        for (; p < s.length; p++) {
-            if (p < d.length && d.tokens[p] == s.tokens[p]) {
+        for (; c < cells; c++) {
+            if (c < d.length && d.tokens[c] == s.tokens[base + c]) {
                 continue; // a moved run
             }
-            int tok = s.tokens[p];
+            int tok = s.tokens[base + c];
             if (added == budget || tok < 0 || tok >= draftVocabSize) {
-                d.length = Math.max(d.length, p);
+                d.length = Math.max(d.length, c);
                 return added;
             }
-            batch.add(tok, p, d.cache, false);
-            d.tokens[p] = tok;
+            batch.add(tok, c, d.cache, false);
+            d.tokens[c] = tok;
             added++;
         }
-        d.length = Math.max(d.length, s.length);
+        d.length = Math.max(d.length, cells);
         d.inStep = true;
         return added;
     }
@@ -238,8 +280,8 @@ final class ModelDrafter {
      */
     void afterVerify(Slot s) {
         Sequence d = seqs[s.id];
-        if (d.proposed && d.length > s.length) {
-            d.length = s.length;
+        if (d.proposed && d.length > s.length - d.base) {
+            d.length = s.length - d.base;
         }
         d.proposed = false;
     }

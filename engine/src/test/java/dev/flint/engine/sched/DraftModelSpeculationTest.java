@@ -89,6 +89,45 @@ class DraftModelSpeculationTest {
     }
 
     @Test
+    void aShortDraftContextDraftsFromTheLastTokensAndKeepsTheOutput() throws Exception {
+        int[] prompt = stories.tokenizer().encode("Once upon a time", true, false);
+        Run plain;
+        try (var s = new Scheduler(stories, one())) {
+            plain = run(s, Job.of(prompt, 96, SamplerConfig.greedy()));
+        }
+        long fullBytes;
+        try (var s = new Scheduler(stories, one().withDraftMax(4).withDraftPMin(0f), storiesDraft)) {
+            fullBytes = s.draftCacheBytes();
+        }
+        // 24 cells for 100 tokens: the window moves forward several times during the job
+        try (var s = new Scheduler(stories, one().withDraftMax(4).withDraftPMin(0f).withDraftContextLength(24),
+                storiesDraft)) {
+            // (caches round their cells up to a whole block of 32)
+            assertEquals(fullBytes * 32 / 256, s.draftCacheBytes());
+            Run spec = run(s, Job.of(prompt, 96, SamplerConfig.greedy()));
+            assertEquals(plain.tokens(), spec.tokens());
+            assertTrue(s.draftedTokens() > 40, "drafted " + s.draftedTokens());
+            // the window keeps the recent text, which this model continues from: most drafts still hold
+            assertTrue(s.acceptedDraftTokens() >= 0.5 * s.draftedTokens(),
+                    "accepted " + s.acceptedDraftTokens() + " of " + s.draftedTokens());
+            // a second job with a prompt longer than the window starts from the window's end of it
+            int[] longer = new int[prompt.length + 60];
+            System.arraycopy(prompt, 0, longer, 0, prompt.length);
+            for (int i = 0; i < 60; i++) {
+                longer[prompt.length + i] = plain.tokens().get(i);
+            }
+            Run again;
+            try (var p = new Scheduler(stories, one())) {
+                again = run(p, Job.of(longer, 24, SamplerConfig.greedy()));
+            }
+            long drafted = s.draftedTokens();
+            assertEquals(again.tokens(), run(s, Job.of(longer, 24, SamplerConfig.greedy())).tokens());
+            assertTrue(s.draftedTokens() > drafted);
+        }
+        assertThrows(IllegalArgumentException.class, () -> one().withDraftMax(8).withDraftContextLength(9));
+    }
+
+    @Test
     void aQuantizedDraftOfTheSameVocabularyLeavesGreedyOutputUnchanged() throws Exception {
         try (Engine target = Engine.load(Fixtures.model("tiny-qwen2-F16.gguf"), options());
              DraftModel draft = DraftModel.load(Fixtures.model("tiny-qwen2-Q4_K_M.gguf"), target, false)) {
