@@ -221,13 +221,17 @@ final class LegacyQuants {
                 }
                 r = end;
             }
-            if (n == 1 && wide) { // a decode step: 16 rows' accumulators, then their lane sums side by side
+            if (n < Activations.PLANE_BATCH && wide) {
+                // a decode step or a keystroke's few tokens: per token, 16 rows' accumulators, then their lane sums
+                // side by side (the rows stay in the cache from one token to the next)
                 float[] acc = tl[2 * TILE_ROWS + 1];
                 for (; r + 16 <= rowTo; r += 16) {
-                    for (int k = 0; k < 16; k++) {
-                        wideAccumulator(r + k, x, 0, acc, 16 * k);
+                    for (int t = 0; t < n; t++) {
+                        for (int k = 0; k < 16; k++) {
+                            wideAccumulator(r + k, x, t, acc, 16 * k);
+                        }
+                        oddLaneSumsOfRows(acc, out, t * outStride + r);
                     }
-                    oddLaneSumsOfRows(acc, out, r);
                 }
             }
             // rows left over (and batches too small for planes): per token, the row read once from memory and then
