@@ -73,6 +73,35 @@ public final class Engine implements AutoCloseable {
      */
     private void warmUp() {
         WarmUp.run(model.transformer(), pool, options.batchSize());
+        warmUpTokenizer();
+    }
+
+    /** Code-like text with the shapes the pre-tokenizers split on: indentation, digits, punctuation, non-ASCII. */
+    private static final String SAMPLE_CODE = """
+            import os, sys  # comment: \u00fcn\u00efc\u00f6d\u00e9, \u65e5\u672c\u8a9e, emoji \uD83D\uDE00
+            def parse(path: str, limit=1024) -> dict[str, int]:
+                \"\"\"Counts words.\"\"\"
+                counts = {}
+                with open(path, "r", encoding="utf-8") as f:
+                    for i, line in enumerate(f):
+                        if i >= limit:  break
+                        for w in line.split():
+                            counts[w] = counts.get(w, 0) + 1  # 3.14e-2, 0xFF
+            \treturn counts
+            public static int[] sum(int[] a, int[] b) { return IntStream.range(0, a.length).map(i -> a[i]).toArray(); }
+            """;
+
+    /**
+     * Every keystroke tokenizes the editor's context again (kilobytes of text). The JIT log of a fresh server showed
+     * the tokenizer still in the interpreter and C1's profiling code during the first few dozen keystrokes; a few
+     * passes over code-like text at load compile it (load time unchanged within noise).
+     */
+    private void warmUpTokenizer() {
+        String text = SAMPLE_CODE.repeat(8);
+        for (int i = 0; i < 24; i++) {
+            int[] ids = tokenizer.encode(text + i, true, (i & 1) == 0);
+            tokenizer.decode(ids);
+        }
     }
 
     public Model model() {
