@@ -116,6 +116,11 @@ public final class Engine implements AutoCloseable {
         return pool;
     }
 
+    /** The options the engine was loaded with. */
+    public EngineOptions options() {
+        return options;
+    }
+
     public int contextLength() {
         return contextLength;
     }

@@ -101,10 +101,14 @@ public final class Scheduler implements AutoCloseable {
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(i, transformer.newCache(options.contextLength()), options.draftMax());
         }
-        // the tree lives on the heap beside the slots' caches: at most a quarter of the heap, whatever was asked
+        // the tree's entries are native memory; at most a quarter of the heap's limit, whatever was asked, as a
+        // measure of what the process was given
         long treeBytes = Math.min((long) options.cacheRamMiB() << 20, Runtime.getRuntime().maxMemory() / 4);
         this.prefixes = options.cacheRamMiB() > 0
                 ? new PrefixTree(slots[0].cache.layers(), slots[0].cache.kvDim(), treeBytes) : null;
+        if (prefixes != null && engine.options().warmup()) {
+            PrefixTree.warmUp(slots[0].cache.layers(), slots[0].cache.kvDim());
+        }
         this.logits = new float[options.slots() * (1 + options.draftMax()) * nVocab];
         this.modelDrafter = draft != null && options.draftMax() > 0
                 ? new ModelDrafter(draft, engine.pool(), vocab, nVocab, options) : null;
@@ -768,6 +772,9 @@ public final class Scheduler implements AutoCloseable {
         }
         if (modelDrafter != null && !loop.isAlive()) {
             modelDrafter.release(); // the draft caches go with the slots; the model itself is the caller's
+        }
+        if (prefixes != null && !loop.isAlive()) {
+            prefixes.close(); // native memory
         }
     }
 }

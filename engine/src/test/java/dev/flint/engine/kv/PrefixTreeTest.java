@@ -114,5 +114,11 @@ class PrefixTreeTest {
             tree.restore(m, target, 0);
             assertSameEntries(cacheFor(s), target, 0, s.length);
         }
+        // close frees the native entries: nothing is left to match
+        assertTrue(tree.nodeCount() > 0);
+        tree.close();
+        assertEquals(0, tree.bytes());
+        assertEquals(0, tree.nodeCount());
+        assertEquals(0, tree.longestPrefix(stored[0], stored[0].length).length());
     }
 }
