@@ -49,8 +49,12 @@ final class KQuants {
         final int subBlocks;
         private final MinTerm minTerm;
         final ThreadLocal<Scaled> scaled;
-        /** Per thread: {@link #TILE_ROWS} decoded rows for batches. */
-        private final ThreadLocal<Scaled[]> tile;
+        /**
+         * Per thread, shared by every K-quant matrix (a tile per matrix would take threads x matrices x 8 rows: close
+         * to a gigabyte for a 7B model on 8 threads): {@link #TILE_ROWS} decoded rows for batches, sized for the
+         * widest row seen.
+         */
+        private static final ThreadLocal<Scaled[]> TILE = ThreadLocal.withInitial(() -> new Scaled[0]);
 
         /** A row decoded for the dot product: q times its integer scale, d and dmin per super-block, integer mins. */
         static final class Scaled {
@@ -78,13 +82,6 @@ final class KQuants {
             this.subBlocks = 256 / group;
             this.minTerm = minTerm;
             this.scaled = ThreadLocal.withInitial(() -> new Scaled(cols));
-            this.tile = ThreadLocal.withInitial(() -> {
-                Scaled[] t = new Scaled[TILE_ROWS];
-                for (int k = 0; k < TILE_ROWS; k++) {
-                    t[k] = new Scaled(cols);
-                }
-                return t;
-            });
         }
 
         @Override
@@ -131,6 +128,19 @@ final class KQuants {
                     }
                 }
             }
+        }
+
+        /** This thread's tile, with rows of at least {@code cols} values. */
+        private static Scaled[] tile(int cols) {
+            Scaled[] t = TILE.get();
+            if (t.length == 0 || t[0].q.length < cols) {
+                t = new Scaled[TILE_ROWS];
+                for (int k = 0; k < TILE_ROWS; k++) {
+                    t[k] = new Scaled(cols);
+                }
+                TILE.set(t);
+            }
+            return t;
         }
 
         private Scaled decodeScaled(int row) {
@@ -191,7 +201,7 @@ final class KQuants {
             // tiles of rows decoded once, then four tokens at a time for every row of the tile: the tokens'
             // activations (a whole prompt's take 10 MB at 4864 columns) are read from memory once per tile, not once
             // per row
-            Scaled[] tl = tile.get();
+            Scaled[] tl = tile(cols);
             for (int r0 = rowFrom; r0 < rowTo; r0 += TILE_ROWS) {
                 int rows = Math.min(TILE_ROWS, rowTo - r0);
                 for (int k = 0; k < rows; k++) {

@@ -19,8 +19,11 @@ abstract class QuantizedMatrix extends WeightMatrix {
     protected final int group;
     private final boolean hasMin;
     private final ThreadLocal<float[][]> decoded;
-    /** A second decoded row, for batches (two rows at a time). */
-    private final ThreadLocal<float[][]> second;
+    /**
+     * Per thread, shared by every matrix of these types (sized for the widest row seen): a second decoded row, for
+     * batches (two rows at a time).
+     */
+    private static final ThreadLocal<float[][]> SECOND = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
     /** Batches up to this size run the fused kernel per token (measured: from 4 tokens on, the tiles win). */
     static final int SMALL_BATCH = 3;
     /** Batches run in token chunks whose activations take about this many bytes (they stay in a 1 MiB L2). */
@@ -33,8 +36,17 @@ abstract class QuantizedMatrix extends WeightMatrix {
         this.decoded = ThreadLocal.withInitial(() -> new float[][] {
                 new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0], new float[L],
                 new float[2 * L * L], new float[L]});
-        this.second = ThreadLocal.withInitial(() -> new float[][] {
-                new float[cols], new float[cols / group], new float[hasMin ? cols / group : 0], new float[L]});
+    }
+
+    /** This thread's second row buffers, for rows of at least {@code cols} values in groups of {@code group}. */
+    private static float[][] second(int cols, int group) {
+        float[][] b = SECOND.get();
+        if (b[0].length < cols || b[1].length < cols / group) {
+            int groups = Math.max(cols / group, b.length > 1 ? b[1].length : 0);
+            b = new float[][] {new float[cols], new float[groups], new float[groups], new float[L]};
+            SECOND.set(b);
+        }
+        return b;
     }
 
     /** Writes row {@code row}'s integers to q, each group's scale to scale and (if any) its minimum to min. */
@@ -103,7 +115,7 @@ abstract class QuantizedMatrix extends WeightMatrix {
         int chunk = Math.max(L, CHUNK_BYTES / (4 * cols) / L * L);
         float[] acc = b[4];
         float[] sums = b[5];
-        float[][] b2 = second.get();
+        float[][] b2 = second(cols, group);
         for (int t0 = 0; t0 < n; t0 += chunk) {
             int t1 = Math.min(n, t0 + chunk);
             int r = rowFrom;
