@@ -243,31 +243,33 @@ public final class PrefixTree implements AutoCloseable {
         }
     }
 
-    /** Copies tokens {@code [at, at + n)} of {@code src}'s entries (which hold {@code total}) into {@code dst}. */
-    private void copyRange(Node src, int total, int at, int n, Node dst) {
+    /** Copies tokens {@code [at, at + n)} of entries {@code src} (which hold {@code total}) into {@code dst}. */
+    private void copyRange(MemorySegment src, int total, int at, int n, MemorySegment dst) {
         long srcValues = (long) layers * total * kvDim * Short.BYTES;
         long dstValues = (long) layers * n * kvDim * Short.BYTES;
         long run = (long) n * kvDim * Short.BYTES;
         for (int l = 0; l < layers; l++) {
             long so = ((long) l * total + at) * kvDim * Short.BYTES;
             long d0 = (long) l * n * kvDim * Short.BYTES;
-            MemorySegment.copy(src.entries, so, dst.entries, d0, run);
-            MemorySegment.copy(src.entries, srcValues + so, dst.entries, dstValues + d0, run);
+            MemorySegment.copy(src, so, dst, d0, run);
+            MemorySegment.copy(src, srcValues + so, dst, dstValues + d0, run);
         }
     }
 
-    /** Splits {@code node} after its first {@code at} tokens; returns the upper part, which takes its place. */
+    /**
+     * Splits {@code node} after its first {@code at} tokens; returns the upper part, which takes its place. The node
+     * keeps the rest, in an allocation of its own.
+     */
     private Node split(Node node, int at) {
         int total = node.tokens.length;
         Node upper = new Node(node.parent, Arrays.copyOfRange(node.tokens, 0, at));
         allocate(upper, at);
-        copyRange(node, total, 0, at, upper);
-        Node lower = new Node(null, null);
-        allocate(lower, total - at);
-        copyRange(node, total, at, total - at, lower);
-        node.free();
-        node.arena = lower.arena;
-        node.entries = lower.entries;
+        copyRange(node.entries, total, 0, at, upper.entries);
+        Arena old = node.arena;
+        MemorySegment entries = node.entries;
+        allocate(node, total - at);
+        copyRange(entries, total, at, total - at, node.entries);
+        old.close();
         upper.lastUsed = node.lastUsed;
         node.tokens = Arrays.copyOfRange(node.tokens, at, node.tokens.length);
         node.parent.children.put(upper.tokens[0], upper);
