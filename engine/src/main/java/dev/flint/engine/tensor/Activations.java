@@ -43,6 +43,7 @@ public final class Activations {
     }
 
     private short[] q16;
+    private int[] pairs16;
     private float[] planes;
     private float[] pairScales;
 
@@ -68,6 +69,15 @@ public final class Activations {
      */
     short[] q16() {
         return q16;
+    }
+
+    /**
+     * Q8_0 only: neighbouring quantized integers two by two in one int, {@code pairs16[i] = q[2i] & 0xFFFF | q[2i + 1]
+     * << 16} (token-major, {@code cols / 2} per token): broadcast to a vector and seen as shorts, it multiplies bytes
+     * 2i and 2i + 1 of many rows side by side (Q4_0's single-token kernel). Computed in {@link #set}.
+     */
+    int[] pairs16() {
+        return pairs16;
     }
 
     /**
@@ -111,8 +121,14 @@ public final class Activations {
             if (q16 == null) {
                 q16 = new short[f.length];
             }
+            if (pairs16 == null) {
+                pairs16 = new int[f.length / 2];
+            }
             for (int i = 0; i < n * cols; i++) {
                 q16[i] = (short) f[i];
+            }
+            for (int i = 0; i < n * cols / 2; i++) {
+                pairs16[i] = q16[2 * i] & 0xFFFF | q16[2 * i + 1] << 16;
             }
             if (n >= PLANE_BATCH) {
                 setPlanes(n);

@@ -3,7 +3,10 @@ package dev.flint.engine.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
@@ -20,10 +23,10 @@ import static dev.flint.engine.tensor.Kernels.L;
  * there is no lane sum over the row, and every batch size gives the same result.
  *
  * <p>Flint repacks too, for the same reason: a chain per row has nothing to spread over vector lanes within a row, so
- * the lanes hold rows ({@link RowGroups}): one load gives element j (low nibbles) and j + 16 (high) of L rows,
- * multiplied by one broadcast activation. One token costs about a third of the instructions of the row-by-row form,
- * which was compute bound. Batches of {@link #LANE_BATCH}+ tokens decode a group to floats once and put the tokens in
- * the lanes instead. Rows outside whole groups, and matrices not repacked (vectors of fewer than 16 lanes, or scales
+ * the lanes hold rows ({@link RowGroups}): one load gives bytes j and j + 1 of L rows (elements j, j + 1 in their low
+ * nibbles, j + 16, j + 17 in their high ones), multiplied in 16-bit lanes by a broadcast pair of activations. The
+ * row-by-row form was compute bound; so was a float form of the grouped one, at about twice these instructions. Batches of {@link #LANE_BATCH}+ tokens decode a group to floats once and put the tokens in
+ * the lanes instead. Rows outside whole groups, and matrices not repacked (vectors of other than 16 lanes, or scales
  * that include infinities or NaNs, which the vector scale conversion does not handle), are read from the mapped
  * bytes: row by row for one to three tokens, in tiles of four decoded rows for batches. Every path performs the same
  * operations.
@@ -39,6 +42,9 @@ final class Q4_0Matrix extends QuantizedMatrix {
     static final int LANE_BATCH = 4;
     /** Bytes of one block of a repacked group: L fp16 scales, then 16 bytes of nibbles per row. */
     private static final long GROUP_BLOCK_BYTES = RowGroups.blockBytes(16);
+    /** 2L bytes and 2L shorts: bytes j and j + 1 of a repacked group's L rows, widened. */
+    private static final VectorSpecies<Byte> B2 = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, F.vectorShape());
 
     private final int blocks;
     /** Rows [0, groups * L) repacked in groups of L rows ({@link RowGroups}), or null when not repacked. */
@@ -50,7 +56,7 @@ final class Q4_0Matrix extends QuantizedMatrix {
         this.blocks = cols / 32;
         // only with 16 lanes: with 8 (AVX2, simulated here with -XX:UseAVX=2) single-token generation measured
         // 22-25 tok/s repacked against 23-29 row by row
-        this.packed = L >= 16 ? RowGroups.interleave(data, rows, blocks, 16) : null;
+        this.packed = L == 16 ? RowGroups.interleave(data, rows, blocks, 16) : null;
         this.groups = RowGroups.groups(packed, rows);
     }
 
@@ -111,41 +117,51 @@ final class Q4_0Matrix extends QuantizedMatrix {
     // ---- one token, rows in the lanes ----------------------------------------------------------------------------
 
     /**
-     * Group g's L rows times token t into {@code out[o .. o + L)}: per block, L integer sums at once (four partial
-     * sums, exact), then the chain step for every row.
+     * Group g's L rows times token t into {@code out[o .. o + L)}: per block, the L integer sums in 16-bit lanes, row
+     * k's bytes j and j + 1 side by side (the repacked layout) times the activation pair {@code q[j], q[j + 1]}
+     * broadcast into every 32-bit lane ({@link Activations#pairs16}). A lane adds 16 products of a nibble (0..15)
+     * and an 8-bit integer, at most 16 * 15 * 127 = 30480 in magnitude, so the shorts never overflow; the two
+     * halves of each 32-bit lane are then added as ints, the bias of 8 comes off, and the chain step runs in float.
+     * The same exact integers as a float form, in about half its instructions (it widened every nibble to a float
+     * lane and broadcast every activation on its own).
      */
     private void groupDot(int g, Activations x, int t, float[] out, int o) {
-        float[] xf = x.f;
+        int[] xp = x.pairs16();
         float[] xd = x.d;
         float[] xs = x.xsum;
-        int xo = t * cols;
+        int xo = t * (cols / 2);
         int go = t * blocks;
         long base = (long) g * blocks * GROUP_BLOCK_BYTES;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector acc = z;
+        ShortVector zs = ShortVector.zero(S2);
+        FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long p = base + b * GROUP_BLOCK_BYTES;
             long q = p + 2L * L;
-            int xb = xo + 32 * b;
-            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
-            for (int j = 0; j < 16; j += 2) {
-                IntVector v = packedBytes(q + (long) j * L);
-                IntVector w = packedBytes(q + (long) (j + 1) * L);
-                s0 = lowNibbles(v).fma(FloatVector.broadcast(F, xf[xb + j]), s0);
-                s1 = highNibbles(v).fma(FloatVector.broadcast(F, xf[xb + 16 + j]), s1);
-                s2 = lowNibbles(w).fma(FloatVector.broadcast(F, xf[xb + j + 1]), s2);
-                s3 = highNibbles(w).fma(FloatVector.broadcast(F, xf[xb + 17 + j]), s3);
+            int xb = xo + 16 * b; // pair index of the block's element 0
+            ShortVector lo = zs, hi = zs;
+            for (int m = 0; m < 8; m++) {
+                ShortVector w = pairBytes(q + (long) m * 2 * L);
+                lo = lo.add(w.and((short) 0xF).mul(broadcastPair(xp[xb + m])));
+                hi = hi.add(w.lanewise(VectorOperators.LSHR, 4).mul(broadcastPair(xp[xb + 8 + m])));
             }
-            FloatVector isum = s0.add(s1).add(s2.add(s3)).sub(8f * xs[go + b]);
-            acc = isum.fma(RowGroups.scales(packed, p).mul(xd[go + b]), acc);
+            IntVector v = lo.add(hi).reinterpretAsInts();
+            IntVector isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(v.lanewise(VectorOperators.ASHR, 16));
+            FloatVector f = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).sub(8f * xs[go + b]);
+            acc = f.fma(RowGroups.scales(packed, p).mul(xd[go + b]), acc);
         }
         acc.intoArray(out, o);
     }
 
-    /** L packed bytes (one per row), zero-extended to ints. */
-    private IntVector packedBytes(long p) {
-        return (IntVector) ByteVector.fromMemorySegment(Kernels.B, packed, p, Kernels.LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
+    /** 2L packed bytes (bytes j and j + 1 of L rows) zero-extended to 2L shorts. */
+    private ShortVector pairBytes(long p) {
+        return (ShortVector) ByteVector.fromMemorySegment(B2, packed, p, Kernels.LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+    }
+
+    /** Two 16-bit integers (low, high) in every 32-bit lane, as 2L shorts. */
+    private static ShortVector broadcastPair(int pair) {
+        return IntVector.broadcast(Kernels.I, pair).reinterpretAsShorts();
     }
 
     /**
@@ -253,12 +269,20 @@ final class Q4_0Matrix extends QuantizedMatrix {
         for (int b = 0; b < blocks; b++) {
             long p = base + b * GROUP_BLOCK_BYTES;
             RowGroups.scales(packed, p).intoArray(d, b * L);
-            for (int j = 0; j < 16; j++) {
-                IntVector v = packedBytes(p + 2L * L + (long) j * L);
-                lowNibbles(v).intoArray(q, (32 * b + j) * L);
-                highNibbles(v).intoArray(q, (32 * b + 16 + j) * L);
+            for (int m = 0; m < 8; m++) {
+                // lane k: byte 2m of row k in bits 0-7, byte 2m + 1 in bits 16-23
+                IntVector v = pairBytes(p + 2L * L + (long) m * 2 * L).reinterpretAsInts();
+                int e = 32 * b + 2 * m;
+                toFloat(v.and(0xF)).intoArray(q, e * L);
+                toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF)).intoArray(q, (e + 16) * L);
+                toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF)).intoArray(q, (e + 1) * L);
+                toFloat(v.lanewise(VectorOperators.LSHR, 20)).intoArray(q, (e + 17) * L);
             }
         }
+    }
+
+    private static FloatVector toFloat(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
     /** Rows r..r+3 (tile w) times token group tg. */

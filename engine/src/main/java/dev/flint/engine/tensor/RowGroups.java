@@ -14,8 +14,9 @@ import static dev.flint.engine.tensor.Kernels.L;
 /**
  * Weights of an "fp16 scale, then payload bytes" block type (Q4_0) rewritten so that the vector lanes hold
  * rows: each group of L rows becomes, block by block, the L rows' fp16 scales followed by their payload bytes
- * interleaved ({@code byte j of row k} at {@code 2 L + j L + k}). One load then gives byte j of all L rows, so a
- * single-token product runs each row's own chain of block operations in its own lane, with no sum across lanes.
+ * interleaved in pairs ({@code byte j of row k} at {@code 2 L + (j / 2) 2 L + 2 k + j % 2}). One load of 2 L bytes
+ * then gives bytes j and j + 1 of all L rows, row k's two side by side (one 32-bit lane once widened to 16-bit lanes),
+ * so a single-token product runs each row's own chain of block operations in its own lane, with no sum across lanes.
  * llama.cpp repacks Q4_0 the same way at load (q4_0_8x8) for the same reason.
  */
 final class RowGroups {
@@ -30,7 +31,7 @@ final class RowGroups {
     }
 
     /**
-     * Rows [0, groups * L) of {@code data} (blocks of 2 + payload bytes) in the interleaved layout, in native memory
+     * Rows [0, groups * L) of {@code data} (blocks of 2 + payload bytes, payload even) in the interleaved layout, in native memory
      * freed with the matrix that holds it; null when the matrix has no whole group or a scale of those rows is
      * infinite or NaN (the vector scale conversion handles finite values only). Each group is read with one bulk copy,
      * rearranged in a heap array and written with another (per-byte segment accesses cost about three times as much);
@@ -38,7 +39,7 @@ final class RowGroups {
      */
     static MemorySegment interleave(MemorySegment data, int rows, int blocks, int payload) {
         int groups = rows / L;
-        if (groups == 0) {
+        if (groups == 0 || payload % 2 != 0) {
             return null;
         }
         int size = 2 + payload;
@@ -58,8 +59,8 @@ final class RowGroups {
                     int p = b * groupBlock;
                     group[p + 2 * k] = in[src];
                     group[p + 2 * k + 1] = in[src + 1];
-                    for (int j = 0, q = p + 2 * L + k; j < payload; j++, q += L) {
-                        group[q] = in[src + 2 + j];
+                    for (int j = 0; j < payload; j++) {
+                        group[p + 2 * L + (j / 2) * 2 * L + 2 * k + (j & 1)] = in[src + 2 + j];
                     }
                 }
             }

@@ -38,19 +38,41 @@ class Q4_0MatrixTest {
         assertEveryPathExact(bytes, rows, cols);
     }
 
+    /**
+     * The single-token kernel adds 16 nibble-times-activation products in 16-bit lanes: the largest magnitudes (every
+     * nibble 15 or 0 against activations quantized to +-127) must not wrap.
+     */
+    @Test
+    void extremeNibblesAndActivationsDoNotOverflowTheShortLanes() {
+        int rows = 32;
+        int cols = 128;
+        byte[] bytes = RandomWeights.bytes(GgmlType.Q4_0, (long) rows * cols, 7);
+        for (int row = 0; row < rows; row++) {
+            for (int b = 0; b < cols / 32; b++) {
+                int p = (row * cols / 32 + b) * 18;
+                java.util.Arrays.fill(bytes, p + 2, p + 18, (byte) (row % 2 == 0 ? 0xFF : 0x00));
+            }
+        }
+        assertEveryPathExact(bytes, rows, cols, (t, i) -> t % 2 == 0 ? 3f : -3f);
+    }
+
     private static void setScale(byte[] bytes, int block, short h) {
         bytes[block * 18] = (byte) h;
         bytes[block * 18 + 1] = (byte) (h >> 8);
     }
 
     private static void assertEveryPathExact(byte[] bytes, int rows, int cols) {
+        SplittableRandom r = new SplittableRandom(9);
+        assertEveryPathExact(bytes, rows, cols, (t, i) -> (float) (r.nextGaussian() * (1 + (i % 7))));
+    }
+
+    private static void assertEveryPathExact(byte[] bytes, int rows, int cols, Input input) {
         MemorySegment data = MemorySegment.ofArray(bytes);
         WeightMatrix w = WeightMatrix.of(GgmlType.Q4_0, data, rows, cols);
-        SplittableRandom r = new SplittableRandom(9);
         for (int n : new int[] {1, 2, 3, 4, 7, 8, 9, 16, 17, 40}) {
             float[] in = new float[n * cols];
             for (int i = 0; i < in.length; i++) {
-                in[i] = (float) (r.nextGaussian() * (1 + (i % 7)));
+                in[i] = input.value(i / cols, i);
             }
             Activations x = new Activations(ActivationFormat.Q8_0, n, cols);
             x.set(in, cols, n);
@@ -69,6 +91,11 @@ class Q4_0MatrixTest {
                 }
             }
         }
+    }
+
+    /** Input value i (of token t). */
+    private interface Input {
+        float value(int t, int i);
     }
 
     /** llama.cpp's per-output float operations, in scalar code. */
