@@ -2,6 +2,7 @@ package dev.flint.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 
@@ -503,8 +504,8 @@ final class KQuants {
             for (int v = 0; v < 32; v += L) {
                 FloatVector sum = FloatVector.zero(F);
                 for (int j = 0; j < 4; j++) {
-                    ByteVector bv = Kernels.bytes(data, p + 16 + 32 * j + v);
-                    sum = Kernels.toFloat(bv.and((byte) 0xF)).mul(sc[2 * j])
+                    IntVector bv = Kernels.unsignedInts(data, p + 16 + 32 * j + v);
+                    sum = Kernels.toFloat(bv.and(0xF)).mul(sc[2 * j])
                             .fma(FloatVector.fromArray(F, y, yo + 64 * j + v), sum);
                     sum = Kernels.toFloat(bv.lanewise(VectorOperators.LSHR, 4)).mul(sc[2 * j + 1])
                             .fma(FloatVector.fromArray(F, y, yo + 64 * j + 32 + v), sum);
@@ -534,13 +535,13 @@ final class KQuants {
         @Override
         protected void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
             for (int v = 0; v < 32; v += L) {
-                ByteVector h = Kernels.bytes(data, p + 16 + v);
+                IntVector h = Kernels.unsignedInts(data, p + 16 + v);
                 FloatVector sum = FloatVector.zero(F);
                 for (int j = 0; j < 4; j++) {
-                    ByteVector bv = Kernels.bytes(data, p + 48 + 32 * j + v);
-                    ByteVector h1 = h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-                    ByteVector h2 = h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-                    sum = Kernels.toFloat(bv.and((byte) 0xF).or(h1)).mul(sc[2 * j])
+                    IntVector bv = Kernels.unsignedInts(data, p + 48 + 32 * j + v);
+                    IntVector h1 = h.lanewise(VectorOperators.LSHR, 2 * j).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector h2 = h.lanewise(VectorOperators.LSHR, 2 * j + 1).and(1).lanewise(VectorOperators.LSHL, 4);
+                    sum = Kernels.toFloat(bv.and(0xF).or(h1)).mul(sc[2 * j])
                             .fma(FloatVector.fromArray(F, y, yo + 64 * j + v), sum);
                     sum = Kernels.toFloat(bv.lanewise(VectorOperators.LSHR, 4).or(h2)).mul(sc[2 * j + 1])
                             .fma(FloatVector.fromArray(F, y, yo + 64 * j + 32 + v), sum);
@@ -623,11 +624,11 @@ final class KQuants {
                 for (int r = 0; r < 8; r++) {
                     int h = r >> 2;
                     int m = r & 3;
-                    ByteVector low = Kernels.bytes(data, p + 64L * h + 32 * (m & 1) + v)
-                            .lanewise(VectorOperators.LSHR, 4 * (m >> 1)).and((byte) 0xF);
-                    ByteVector high = Kernels.bytes(data, p + 128 + 32L * h + v)
-                            .lanewise(VectorOperators.LSHR, 2 * m).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
-                    sum = Kernels.toFloat(low.or(high).sub((byte) 32)).mul(sc[8 * h + 2 * m + v / 16])
+                    IntVector low = Kernels.unsignedInts(data, p + 64L * h + 32 * (m & 1) + v)
+                            .lanewise(VectorOperators.LSHR, 4 * (m >> 1)).and(0xF);
+                    IntVector high = Kernels.unsignedInts(data, p + 128 + 32L * h + v)
+                            .lanewise(VectorOperators.LSHR, 2 * m).and(3).lanewise(VectorOperators.LSHL, 4);
+                    sum = Kernels.toFloat(low.or(high).sub(32)).mul(sc[8 * h + 2 * m + v / 16])
                             .fma(FloatVector.fromArray(F, y, yo + 32 * r + v), sum);
                 }
                 accumulate(sum, dd, acc, v);

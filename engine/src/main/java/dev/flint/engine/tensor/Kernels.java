@@ -41,6 +41,15 @@ final class Kernels {
         return ByteVector.fromMemorySegment(B, s, off, LE);
     }
 
+    /** L bytes zero-extended to L ints (byte-lane shifts have no x86 instruction: the JIT emulates them). */
+    static IntVector unsignedInts(MemorySegment s, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(B, s, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
+    static FloatVector toFloat(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
     static FloatVector toFloat(ByteVector v) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
     }
