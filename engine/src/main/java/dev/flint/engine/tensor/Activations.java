@@ -12,7 +12,7 @@ package dev.flint.engine.tensor;
  * {@code sum(q)} per 32 (Q4_0's kernels take the nibbles' bias of 8 off with it).
  * Layout is token-major: row t starts at {@code t * cols}; per-32 arrays at {@code t * cols / 32}.
  *
- * <p>Q8_0 batches of at least {@link Q4_0Matrix#LANE_BATCH} tokens are also laid out with the tokens in the vector
+ * <p>Q8_0 batches of at least {@link RowGroupMatrix.LANE_BATCH} tokens are also laid out with the tokens in the vector
  * lanes ({@link #lanes}, {@link #laneScales}, {@link #laneSums}), for kernels that compute one token per lane.
  */
 public final class Activations {
@@ -48,7 +48,7 @@ public final class Activations {
     private float[] pairScales;
 
     /**
-     * Q8_0 batches of {@link Q4_0Matrix#LANE_BATCH} or more tokens, tokens in lanes: groups of {@code L} tokens (the
+     * Q8_0 batches of {@link RowGroupMatrix.LANE_BATCH} or more tokens, tokens in lanes: groups of {@code L} tokens (the
      * float vector length; the last group padded with zeros); in group g, element i of token g * L + j is at
      * {@code lanes[(g * cols + i) * L + j]}, its block's scale at {@code laneScales[(g * cols / 32 + i / 32) * L + j]}
      * and {@code 8 * sum(q)} of its block at the same index of {@code laneSums}. Null until a batch needs them.
@@ -113,7 +113,7 @@ public final class Activations {
             encodeRow(x, t * stride, t * cols, t * (cols / 32));
         }
         tokens = n;
-        hasLanes = format == ActivationFormat.Q8_0 && n >= Q4_0Matrix.LANE_BATCH;
+        hasLanes = format == ActivationFormat.Q8_0 && n >= RowGroupMatrix.LANE_BATCH;
         if (hasLanes) {
             transposeToLanes(n);
         }

@@ -415,64 +415,6 @@ final class LegacyQuants {
         }
     }
 
-    /** Q5_0: fp16 d, u32 high bits, 16 bytes of nibbles; value = d * ((nibble | high << 4) - 16). */
-    static final class Q5_0 extends QuantizedMatrix {
-        Q5_0(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q5_0, data, rows, cols, 32, false);
-        }
-
-        @Override
-        public ActivationFormat activationFormat() {
-            return ActivationFormat.Q8_0;
-        }
-
-        @Override
-        protected boolean hasFusedAccumulator() {
-            return true;
-        }
-
-        @Override
-        protected void fusedAccumulator(int row, Activations x, float[] into, int o) {
-            long base = row * rowBytes;
-            float[] xq = x.f;
-            float[] xd = x.d;
-            FloatVector acc = FloatVector.zero(Kernels.F);
-            for (int b = 0; b < cols / 32; b++) {
-                long p = base + b * 22L;
-                int qh = data.get(INT, p + 2);
-                FloatVector pv = FloatVector.zero(Kernels.F);
-                // bit e of qh is element e's bit 4: rotated so that lane i's bit (i + e0) lands on bit 4 for the
-                // chunk starting at element e0 (one vector rotate per block, then one by e0 per chunk). Written out
-                // here: where the JIT leaves a vector helper out of line (too large for a call site it deems cold,
-                // which happened after prompt batches), every vector is boxed and decoding ran at 6 instead of 17
-                // tok/s.
-                IntVector high = IntVector.broadcast(Kernels.I, qh).lanewise(VectorOperators.ROR, HIGH_BIT_ROTATION);
-                for (int h = 0; h < 32; h += 16) { // elements 0..15 (low nibbles), then 16..31 (high)
-                    for (int j = 0; j < 16; j += L) {
-                        IntVector v = (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, p + 6 + j, Kernels.LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
-                        IntVector nib = h == 0 ? v.and(0xF) : v.lanewise(VectorOperators.LSHR, 4);
-                        IntVector q = nib.or(high.lanewise(VectorOperators.ROR, h + j).and(16)).sub(16);
-                        pv = ((FloatVector) q.convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.fromArray(Kernels.F, xq, 32 * b + h + j), pv);
-                    }
-                }
-                acc = pv.fma(FloatVector.broadcast(Kernels.F, Kernels.f16(data, p) * xd[b]), acc);
-            }
-            acc.intoArray(into, o);
-        }
-
-        @Override
-        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
-            long base = row * rowBytes;
-            for (int b = 0; b < cols / 32; b++) {
-                long p = base + b * 22L;
-                scale[b] = Kernels.f16(data, p);
-                fiveBits(data, p + 6, data.get(INT, p + 2), q, 32 * b, 16);
-            }
-        }
-    }
-
     /** Q5_1: fp16 d, fp16 m, u32 high bits, 16 bytes of nibbles; value = d * (nibble | high << 4) + m. */
     static final class Q5_1 extends QuantizedMatrix {
         Q5_1(MemorySegment data, int rows, int cols) {
@@ -507,7 +449,7 @@ final class LegacyQuants {
 
     /**
      * 32 five-bit values: nibbles as in Q4 plus bit e of qh as bit 4 of element e, minus {@code bias}; bit 4 comes
-     * from rotates of the broadcast qh as in {@link Q5_0#fusedAccumulator}.
+     * from rotates of the broadcast qh ({@link #HIGH_BIT_ROTATION}, then by the chunk's first element).
      */
     static void fiveBits(MemorySegment data, long p, int qh, float[] q, int o, int bias) {
         IntVector high = IntVector.broadcast(Kernels.I, qh).lanewise(VectorOperators.ROR, HIGH_BIT_ROTATION);
@@ -522,5 +464,5 @@ final class LegacyQuants {
     }
 
     /** Lane i rotates right by i - 4 (mod 32): bit i of a broadcast qh to bit 4. */
-    private static final IntVector HIGH_BIT_ROTATION = Kernels.IOTA.sub(4).and(31);
+    static final IntVector HIGH_BIT_ROTATION = Kernels.IOTA.sub(4).and(31);
 }

@@ -5,8 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
@@ -16,53 +14,17 @@ import static dev.flint.engine.tensor.Kernels.L;
 /**
  * Q4_0: fp16 d, 16 bytes of nibbles (byte j: element j low, element j + 16 high); value = d * (nibble - 8).
  *
- * <p>The products follow what llama.cpp's x86 build runs for Q4_0: it repacks these weights at load into interleaved
- * blocks of eight rows (ggml-cpu-aarch64.cpp, q4_0_8x8) and multiplies them with its gemv (1-3 tokens, and the last
- * n % 4 tokens of a batch) and gemm kernels. Both compute, per row and token, the block's integer dot product and
- * then one float chain over the blocks in order: {@code acc = fma((float) isum_b, d_w,b * d_x,b, acc)}, from 0. So
- * there is no lane sum over the row, and every batch size gives the same result.
+ * <p>llama.cpp's x86 build repacks these weights at load into interleaved blocks of eight rows (q4_0_8x8) and runs a
+ * block chain per row and token; Flint does the same ({@link RowGroupMatrix}). One load of a repacked group gives
+ * bytes j and j + 1 of L rows (elements j, j + 1 in their low nibbles, j + 16, j + 17 in their high ones), multiplied
+ * in 16-bit lanes by a broadcast pair of activations.
  *
- * <p>Flint repacks too, for the same reason: a chain per row has nothing to spread over vector lanes within a row, so
- * the lanes hold rows ({@link RowGroups}): one load gives bytes j and j + 1 of L rows (elements j, j + 1 in their low
- * nibbles, j + 16, j + 17 in their high ones), multiplied in 16-bit lanes by a broadcast pair of activations. The
- * row-by-row form was compute bound; so was a float form of the grouped one, at about twice these instructions. Batches of {@link #LANE_BATCH}+ tokens decode a group to floats once and put the tokens in
- * the lanes instead. Rows outside whole groups, and matrices not repacked (vectors of other than 16 lanes, or scales
- * that include infinities or NaNs, which the vector scale conversion does not handle), are read from the mapped
- * bytes: row by row for one to three tokens, in tiles of four decoded rows for batches. Every path performs the same
- * operations.
- *
- * <p>Integer sums are formed in float (exact: at most 32 * 15 * 127 in magnitude) as {@code sum(nibble * q_x)}; the
- * bias of 8 comes off with the activations' block sum: {@code isum = sum(nibble * q_x) - 8 * sum(q_x)}.
+ * <p>Integer sums are formed as {@code sum(nibble * q_x)}; the bias of 8 comes off with the activations' block sum:
+ * {@code isum = sum(nibble * q_x) - 8 * sum(q_x)}.
  */
-final class Q4_0Matrix extends QuantizedMatrix {
-    /**
-     * Batches of at least this many tokens put the tokens in the vector lanes; smaller ones run with the rows in the
-     * lanes, per token (measured: from four tokens on, one pass with the lanes partly empty costs no more).
-     */
-    static final int LANE_BATCH = 4;
-    /** Bytes of one block of a repacked group: L fp16 scales, then 16 bytes of nibbles per row. */
-    private static final long GROUP_BLOCK_BYTES = RowGroups.blockBytes(16);
-    /** 2L bytes and 2L shorts: bytes j and j + 1 of a repacked group's L rows, widened. */
-    private static final VectorSpecies<Byte> B2 = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
-    private static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, F.vectorShape());
-
-    private final int blocks;
-    /** Rows [0, groups * L) repacked in groups of L rows ({@link RowGroups}), or null when not repacked. */
-    private final MemorySegment packed;
-    private final int groups;
-
+final class Q4_0Matrix extends RowGroupMatrix {
     Q4_0Matrix(MemorySegment data, int rows, int cols) {
-        super(GgmlType.Q4_0, data, rows, cols, 32, false);
-        this.blocks = cols / 32;
-        // only with 16 lanes: with 8 (AVX2, simulated here with -XX:UseAVX=2) single-token generation measured
-        // 22-25 tok/s repacked against 23-29 row by row
-        this.packed = L == 16 ? RowGroups.interleave(data, rows, blocks, 16) : null;
-        this.groups = RowGroups.groups(packed, rows);
-    }
-
-    @Override
-    public ActivationFormat activationFormat() {
-        return ActivationFormat.Q8_0;
+        super(GgmlType.Q4_0, data, rows, cols, 0, 16, null);
     }
 
     @Override
@@ -75,47 +37,6 @@ final class Q4_0Matrix extends QuantizedMatrix {
         }
     }
 
-    @Override
-    public float dot(int row, Activations x, int token) {
-        return rowDot(row, x, token);
-    }
-
-    @Override
-    public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        int n = x.tokens();
-        // whole repacked groups inside the range; rows before and after them (all rows, when not repacked) come from
-        // the mapped bytes
-        int g0 = Math.min(groups, (rowFrom + L - 1) / L);
-        int g1 = Math.max(g0, Math.min(groups, rowTo / L));
-        if (n >= LANE_BATCH && x.hasLanes()) {
-            Scratch s = SCRATCH.get();
-            s.ensure(cols);
-            tokensInLanesByRows(s, x, out, outStride, rowFrom, Math.min(rowTo, g0 * L));
-            for (int g = g0; g < g1; g++) {
-                tokensInLanes(s, g, x, out, outStride);
-            }
-            tokensInLanesByRows(s, x, out, outStride, Math.max(rowFrom, g1 * L), rowTo);
-            return;
-        }
-        rowByRow(x, out, outStride, rowFrom, Math.min(rowTo, g0 * L));
-        for (int g = g0; g < g1; g++) {
-            for (int t = 0; t < n; t++) { // the group stays in the cache from one token to the next
-                groupDot(g, x, t, out, t * outStride + g * L);
-            }
-        }
-        rowByRow(x, out, outStride, Math.max(rowFrom, g1 * L), rowTo);
-    }
-
-    private void rowByRow(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        for (int r = rowFrom; r < rowTo; r++) {
-            for (int t = 0; t < x.tokens(); t++) { // the row stays in the cache from one token to the next
-                out[t * outStride + r] = rowDot(r, x, t);
-            }
-        }
-    }
-
-    // ---- one token, rows in the lanes ----------------------------------------------------------------------------
-
     /**
      * Group g's L rows times token t into {@code out[o .. o + L)}: per block, the L integer sums in 16-bit lanes, row
      * k's bytes j and j + 1 side by side (the repacked layout) times the activation pair {@code q[j], q[j + 1]}
@@ -125,17 +46,18 @@ final class Q4_0Matrix extends QuantizedMatrix {
      * The same exact integers as a float form, in about half its instructions (it widened every nibble to a float
      * lane and broadcast every activation on its own).
      */
-    private void groupDot(int g, Activations x, int t, float[] out, int o) {
+    @Override
+    void groupDot(int g, Activations x, int t, float[] out, int o) {
         int[] xp = x.pairs16();
         float[] xd = x.d;
         float[] xs = x.xsum;
         int xo = t * (cols / 2);
         int go = t * blocks;
-        long base = (long) g * blocks * GROUP_BLOCK_BYTES;
+        long base = (long) g * blocks * groupBlockBytes;
         ShortVector zs = ShortVector.zero(S2);
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            long p = base + b * GROUP_BLOCK_BYTES;
+            long p = base + b * groupBlockBytes;
             long q = p + 2L * L;
             int xb = xo + 16 * b; // pair index of the block's element 0
             ShortVector lo = zs, hi = zs;
@@ -153,22 +75,12 @@ final class Q4_0Matrix extends QuantizedMatrix {
         acc.intoArray(out, o);
     }
 
-    /** 2L packed bytes (bytes j and j + 1 of L rows) zero-extended to 2L shorts. */
-    private ShortVector pairBytes(long p) {
-        return (ShortVector) ByteVector.fromMemorySegment(B2, packed, p, Kernels.LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
-    }
-
-    /** Two 16-bit integers (low, high) in every 32-bit lane, as 2L shorts. */
-    private static ShortVector broadcastPair(int pair) {
-        return IntVector.broadcast(Kernels.I, pair).reinterpretAsShorts();
-    }
-
     /**
      * One row and token from the mapped bytes: the block chain, each block's integer sum formed lane-wise in a vector
      * (products and sums of small integers, exact in float) and then summed over the lanes (exact too, in any order).
      */
-    private float rowDot(int row, Activations x, int t) {
+    @Override
+    float rowDot(int row, Activations x, int t) {
         long base = row * rowBytes;
         int xo = t * cols;
         int go = t * blocks;
@@ -204,50 +116,9 @@ final class Q4_0Matrix extends QuantizedMatrix {
         return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
     }
 
-    // ---- batches: tokens in the lanes ----------------------------------------------------------------------------
-
-    /**
-     * Group g decoded once (nibbles as floats, scales), then for each four of its rows and each group of L tokens the
-     * block chain with the tokens in the lanes; activations come from {@link Activations#lanes}.
-     */
-    private void tokensInLanes(Scratch s, int g, Activations x, float[] out, int outStride) {
-        decodeGroup(g, s.q, s.d);
-        Tile w = s.tile;
-        for (int k = 0; k < L; k += 4) {
-            w.set(s.q, s.d, k, 1, L, k, 1, L); // element-major: q[e * L + k], d[b * L + k]
-            rowsInTiles(s, w, x, out, outStride, g * L + k);
-        }
-    }
-
-    /** Rows [rowFrom, rowTo) from the mapped bytes: four rows decoded at a time, row-major, then the same tiles. */
-    private void tokensInLanesByRows(Scratch s, Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
-        int r = rowFrom;
-        Tile w = s.tile;
-        for (; r + 4 <= rowTo; r += 4) {
-            for (int k = 0; k < 4; k++) {
-                decodeUnbiased(r + k, s.q, k * cols, s.d, k * blocks);
-            }
-            w.set(s.q, s.d, 0, cols, 1, 0, blocks, 1); // row-major: q[k * cols + e], d[k * blocks + b]
-            rowsInTiles(s, w, x, out, outStride, r);
-        }
-        rowByRow(x, out, outStride, r, rowTo);
-    }
-
-    /** The four rows of tile w (rows r..r+3) times every token group. */
-    private void rowsInTiles(Scratch s, Tile w, Activations x, float[] out, int outStride, int r) {
-        int n = x.tokens();
-        int tokenGroups = (n + L - 1) / L;
-        int tg = 0;
-        for (; tg + 2 <= tokenGroups; tg += 2) {
-            rows4x2(s, w, x, tg, out, outStride, r, n);
-        }
-        if (tg < tokenGroups) {
-            rows4(s, w, x, tg, out, outStride, r, n);
-        }
-    }
-
     /** Row r's nibbles (0..15, not yet minus 8) as floats from q[qo], its block scales from d[dO]. */
-    private void decodeUnbiased(int row, float[] q, int qo, float[] d, int dO) {
+    @Override
+    void decodeForLanes(int row, float[] q, int qo, float[] d, int dO) {
         long base = row * rowBytes;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * 18L;
@@ -264,179 +135,21 @@ final class Q4_0Matrix extends QuantizedMatrix {
      * Group g's nibbles (0..15, not yet minus 8) as floats, element-major: {@code q[e * L + k]} is element e of row
      * g * L + k; {@code d[b * L + k]} its block scales.
      */
-    private void decodeGroup(int g, float[] q, float[] d) {
-        long base = (long) g * blocks * GROUP_BLOCK_BYTES;
+    @Override
+    void decodeGroup(int g, float[] q, float[] d) {
+        long base = (long) g * blocks * groupBlockBytes;
         for (int b = 0; b < blocks; b++) {
-            long p = base + b * GROUP_BLOCK_BYTES;
+            long p = base + b * groupBlockBytes;
             RowGroups.scales(packed, p).intoArray(d, b * L);
             for (int m = 0; m < 8; m++) {
                 // lane k: byte 2m of row k in bits 0-7, byte 2m + 1 in bits 16-23
                 IntVector v = pairBytes(p + 2L * L + (long) m * 2 * L).reinterpretAsInts();
                 int e = 32 * b + 2 * m;
-                toFloat(v.and(0xF)).intoArray(q, e * L);
-                toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF)).intoArray(q, (e + 16) * L);
-                toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF)).intoArray(q, (e + 1) * L);
-                toFloat(v.lanewise(VectorOperators.LSHR, 20)).intoArray(q, (e + 17) * L);
+                Kernels.toFloat(v.and(0xF)).intoArray(q, e * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF)).intoArray(q, (e + 16) * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF)).intoArray(q, (e + 1) * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 20)).intoArray(q, (e + 17) * L);
             }
         }
     }
-
-    private static FloatVector toFloat(IntVector v) {
-        return (FloatVector) v.convert(VectorOperators.I2F, 0);
-    }
-
-    /** Rows r..r+3 (tile w) times token group tg. */
-    private void rows4(Scratch s, Tile w, Activations x, int tg, float[] out, int outStride, int r, int n) {
-        float[] q = w.q;
-        float[] d = w.d;
-        int qs = w.rowStride, es = w.elementStride, ds = w.scaleRowStride, bs = w.blockStride;
-        float[] xl = x.lanes;
-        float[] dl = x.laneScales;
-        float[] sl = x.laneSums;
-        int xo = tg * cols * L;
-        int bo = tg * blocks * L;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int b = 0; b < blocks; b++) {
-            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
-            int e0 = 32 * b;
-            for (int e = e0; e < e0 + 32; e++) {
-                FloatVector xv = FloatVector.fromArray(F, xl, xo + e * L);
-                int qe = w.q0 + e * es;
-                s0 = xv.fma(FloatVector.broadcast(F, q[qe]), s0);
-                s1 = xv.fma(FloatVector.broadcast(F, q[qe + qs]), s1);
-                s2 = xv.fma(FloatVector.broadcast(F, q[qe + 2 * qs]), s2);
-                s3 = xv.fma(FloatVector.broadcast(F, q[qe + 3 * qs]), s3);
-            }
-            FloatVector bias = FloatVector.fromArray(F, sl, bo + b * L);
-            FloatVector dx = FloatVector.fromArray(F, dl, bo + b * L);
-            int db = w.d0 + b * bs;
-            a0 = s0.sub(bias).fma(dx.mul(d[db]), a0);
-            a1 = s1.sub(bias).fma(dx.mul(d[db + ds]), a1);
-            a2 = s2.sub(bias).fma(dx.mul(d[db + 2 * ds]), a2);
-            a3 = s3.sub(bias).fma(dx.mul(d[db + 3 * ds]), a3);
-        }
-        float[] tmp = s.lanes;
-        a0.intoArray(tmp, 0);
-        a1.intoArray(tmp, L);
-        a2.intoArray(tmp, 2 * L);
-        a3.intoArray(tmp, 3 * L);
-        scatter(tmp, tg, out, outStride, r, n);
-    }
-
-    /**
-     * {@link #rows4} for token groups tg and tg + 1 at once: each broadcast weight feeds two FMAs (same operations per
-     * token).
-     */
-    private void rows4x2(Scratch s, Tile w, Activations x, int tg, float[] out, int outStride, int r, int n) {
-        float[] q = w.q;
-        float[] d = w.d;
-        int qs = w.rowStride, es = w.elementStride, ds = w.scaleRowStride, bs = w.blockStride;
-        float[] xl = x.lanes;
-        float[] dl = x.laneScales;
-        float[] sl = x.laneSums;
-        int xo = tg * cols * L;
-        int xo2 = xo + cols * L;
-        int bo = tg * blocks * L;
-        int bo2 = bo + blocks * L;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
-        for (int b = 0; b < blocks; b++) {
-            FloatVector s0 = z, s1 = z, s2 = z, s3 = z, t0 = z, t1 = z, t2 = z, t3 = z;
-            int e0 = 32 * b;
-            for (int e = e0; e < e0 + 32; e++) {
-                FloatVector xv = FloatVector.fromArray(F, xl, xo + e * L);
-                FloatVector yv = FloatVector.fromArray(F, xl, xo2 + e * L);
-                int qe = w.q0 + e * es;
-                FloatVector v = FloatVector.broadcast(F, q[qe]);
-                s0 = xv.fma(v, s0);
-                t0 = yv.fma(v, t0);
-                v = FloatVector.broadcast(F, q[qe + qs]);
-                s1 = xv.fma(v, s1);
-                t1 = yv.fma(v, t1);
-                v = FloatVector.broadcast(F, q[qe + 2 * qs]);
-                s2 = xv.fma(v, s2);
-                t2 = yv.fma(v, t2);
-                v = FloatVector.broadcast(F, q[qe + 3 * qs]);
-                s3 = xv.fma(v, s3);
-                t3 = yv.fma(v, t3);
-            }
-            FloatVector bias = FloatVector.fromArray(F, sl, bo + b * L);
-            FloatVector dx = FloatVector.fromArray(F, dl, bo + b * L);
-            int db = w.d0 + b * bs;
-            a0 = s0.sub(bias).fma(dx.mul(d[db]), a0);
-            a1 = s1.sub(bias).fma(dx.mul(d[db + ds]), a1);
-            a2 = s2.sub(bias).fma(dx.mul(d[db + 2 * ds]), a2);
-            a3 = s3.sub(bias).fma(dx.mul(d[db + 3 * ds]), a3);
-            FloatVector bias2 = FloatVector.fromArray(F, sl, bo2 + b * L);
-            FloatVector dx2 = FloatVector.fromArray(F, dl, bo2 + b * L);
-            c0 = t0.sub(bias2).fma(dx2.mul(d[db]), c0);
-            c1 = t1.sub(bias2).fma(dx2.mul(d[db + ds]), c1);
-            c2 = t2.sub(bias2).fma(dx2.mul(d[db + 2 * ds]), c2);
-            c3 = t3.sub(bias2).fma(dx2.mul(d[db + 3 * ds]), c3);
-        }
-        float[] tmp = s.lanes; // vectors go through an array: as arguments of a call the JIT may not inline, they would be boxed
-        a0.intoArray(tmp, 0);
-        a1.intoArray(tmp, L);
-        a2.intoArray(tmp, 2 * L);
-        a3.intoArray(tmp, 3 * L);
-        scatter(tmp, tg, out, outStride, r, n);
-        c0.intoArray(tmp, 0);
-        c1.intoArray(tmp, L);
-        c2.intoArray(tmp, 2 * L);
-        c3.intoArray(tmp, 3 * L);
-        scatter(tmp, tg + 1, out, outStride, r, n);
-    }
-
-    /** tmp[k * L + i] is row r + k's value for token tg * L + i: to the tokens' output rows. */
-    private static void scatter(float[] tmp, int tg, float[] out, int outStride, int r, int n) {
-        int tokens = Math.min(L, n - tg * L);
-        int t0 = tg * L;
-        for (int i = 0; i < tokens; i++) {
-            int o = (t0 + i) * outStride + r;
-            out[o] = tmp[i];
-            out[o + 1] = tmp[L + i];
-            out[o + 2] = tmp[2 * L + i];
-            out[o + 3] = tmp[3 * L + i];
-        }
-    }
-
-    /**
-     * Where a tile's four decoded rows are: row k's element e at {@code q[q0 + k * rowStride + e * elementStride]},
-     * its block b's scale at {@code d[d0 + k * scaleRowStride + b * blockStride]}.
-     */
-    private static final class Tile {
-        float[] q;
-        float[] d;
-        int q0, rowStride, elementStride, d0, scaleRowStride, blockStride;
-
-        void set(float[] q, float[] d, int q0, int rowStride, int elementStride, int d0, int scaleRowStride,
-                int blockStride) {
-            this.q = q;
-            this.d = d;
-            this.q0 = q0;
-            this.rowStride = rowStride;
-            this.elementStride = elementStride;
-            this.d0 = d0;
-            this.scaleRowStride = scaleRowStride;
-            this.blockStride = blockStride;
-        }
-    }
-
-    /** Per-thread buffers, shared by all Q4_0 matrices (sized for the widest): one decoded group (or four rows). */
-    private static final class Scratch {
-        final float[] lanes = new float[4 * L];
-        final Tile tile = new Tile();
-        float[] q = new float[0];
-        float[] d = new float[0];
-
-        void ensure(int cols) {
-            if (q.length < L * cols) {
-                q = new float[L * cols];
-                d = new float[L * cols / 32];
-            }
-        }
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 }

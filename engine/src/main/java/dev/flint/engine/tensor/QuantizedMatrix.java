@@ -74,42 +74,10 @@ abstract class QuantizedMatrix extends WeightMatrix {
         return dotDecoded(b, x, token);
     }
 
-    /** Whether the type has {@link #fusedAccumulator}, a single-token kernel straight from the mapped bytes. */
-    protected boolean hasFusedAccumulator() {
-        return false;
-    }
-
-    /**
-     * A single-token dot product straight from the mapped bytes, without decoding the row to memory first (decode
-     * steps are memory bound), up to its last step: writes the L-lane accumulator to {@code into[o .. o + L)}, whose
-     * lanes summed in order ({@link Kernels#sumLanes}) are the product. Must perform the same float operations in the
-     * same order as the decoded path, so results do not depend on the batch size.
-     */
-    protected void fusedAccumulator(int row, Activations x, float[] into, int o) {
-        throw new UnsupportedOperationException(type + " has no fused single-token kernel");
-    }
-
     @Override
     public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
         int n = x.tokens();
         float[][] b = decoded.get();
-        if (n == 1 && hasFusedAccumulator()) {
-            // L rows' accumulators, then their lane sums side by side (a row's own lane sum is a chain of L
-            // dependent adds after a vector store: in Q5_0 generation it took more samples than the blocks)
-            float[] acc = b[4];
-            int r = rowFrom;
-            for (; r + L <= rowTo; r += L) {
-                for (int k = 0; k < L; k++) {
-                    fusedAccumulator(r + k, x, acc, k * L);
-                }
-                Kernels.sumLanesOfRows(acc, out, r);
-            }
-            for (; r < rowTo; r++) {
-                fusedAccumulator(r, x, acc, 0);
-                out[r] = Kernels.sumLanes(FloatVector.fromArray(F, acc, 0), b[3]);
-            }
-            return;
-        }
         // token chunks whose activations stay in L2 while every row passes over them (a whole prompt's did not fit:
         // each row streamed them from L3 again); a row is decoded again for each chunk, which costs far less
         int chunk = Math.max(L, CHUNK_BYTES / (4 * cols) / L * L);

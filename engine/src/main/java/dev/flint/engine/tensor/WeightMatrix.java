@@ -44,7 +44,7 @@ public abstract class WeightMatrix {
             case Q8_0 -> new LegacyQuants.Q8_0(data, rows, cols);
             case Q4_0 -> new Q4_0Matrix(data, rows, cols);
             case Q4_1 -> new LegacyQuants.Q4_1(data, rows, cols);
-            case Q5_0 -> new LegacyQuants.Q5_0(data, rows, cols);
+            case Q5_0 -> new Q5_0Matrix(data, rows, cols);
             case Q5_1 -> new LegacyQuants.Q5_1(data, rows, cols);
             case Q4_K -> new KQuants.Q4_K(data, rows, cols);
             case Q5_K -> new KQuants.Q5_K(data, rows, cols);

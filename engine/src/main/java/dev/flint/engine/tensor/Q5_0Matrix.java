@@ -1,0 +1,157 @@
+package dev.flint.engine.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.flint.engine.tensor.Kernels.F;
+import static dev.flint.engine.tensor.Kernels.L;
+
+/**
+ * Q5_0: fp16 d, u32 high bits (bit e: element e's bit 4), 16 bytes of nibbles (byte j: element j low, j + 16 high);
+ * value = d * ((nibble | high << 4) - 16).
+ *
+ * <p>Multiplied like Q4_0 ({@link RowGroupMatrix}): rows repacked in groups, one exact block sum and one float chain
+ * step per row, block and token. llama.cpp does not repack Q5_0 (its AVX2 kernel sums eight lanes and then the
+ * lanes); the chain keeps every batch size identical with a single rounding order and let the single-token kernel
+ * run in integer lanes. The high-bit word of each row is rewritten at repack: bits of even elements in its low 16
+ * bits, of odd ones in its high 16 ({@code bit i of a half: element 2i or 2i + 1}), so that, seen as 16-bit lanes
+ * beside the pair-interleaved nibbles, each lane finds its elements' bits at the same position.
+ */
+final class Q5_0Matrix extends RowGroupMatrix {
+    Q5_0Matrix(MemorySegment data, int rows, int cols) {
+        super(GgmlType.Q5_0, data, rows, cols, 4, 16, Q5_0Matrix::evenBitsLowOddBitsHigh);
+    }
+
+    static int evenBitsLowOddBitsHigh(int qh) {
+        return Integer.compress(qh, 0x55555555) | Integer.compress(qh, 0xAAAAAAAA) << 16;
+    }
+
+    @Override
+    protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
+        long base = row * rowBytes;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * 22L;
+            scale[b] = Kernels.f16(data, p);
+            LegacyQuants.fiveBits(data, p + 6, data.get(Kernels.INT, p + 2), q, 32 * b, 16);
+        }
+    }
+
+    /**
+     * Group g's L rows times token t into {@code out[o .. o + L)}, in 16-bit lanes as Q4_0's: per pair of bytes, the
+     * low nibbles (elements 2m, 2m + 1) and the high ones (2m + 16, 2m + 17), each with its bit 4 from the row's
+     * rewritten high-bit word, times the broadcast activation pairs. Unbiased values (0..31) go into two
+     * accumulators of eight products each, at most 8 * 31 * 127 = 31496 in magnitude, so the shorts never overflow;
+     * their halves are added as ints, and 16 times the activations' block sum comes off.
+     */
+    @Override
+    void groupDot(int g, Activations x, int t, float[] out, int o) {
+        int[] xp = x.pairs16();
+        float[] xd = x.d;
+        float[] xs = x.xsum;
+        int xo = t * (cols / 2);
+        int go = t * blocks;
+        long base = (long) g * blocks * groupBlockBytes;
+        ShortVector zs = ShortVector.zero(S2);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * groupBlockBytes;
+            // lane 2k: row k's bits of even elements (bit i: element 2i), lane 2k + 1: of odd ones
+            ShortVector h = IntVector.fromMemorySegment(Kernels.I, packed, p + 2L * L, Kernels.LE).reinterpretAsShorts();
+            ShortVector h4 = h.lanewise(VectorOperators.LSHL, 4);
+            long q = p + 6L * L;
+            int xb = xo + 16 * b; // pair index of the block's element 0
+            ShortVector lo = zs, hi = zs;
+            for (int m = 0; m < 8; m++) {
+                ShortVector w = pairBytes(q + (long) m * 2 * L);
+                // elements 2m, 2m + 1 take bit m of their half, elements 2m + 16, 2m + 17 bit m + 8; both to bit 4
+                ShortVector wl = w.and((short) 0xF).or(h4.lanewise(VectorOperators.LSHR, m).and((short) 0x10));
+                ShortVector wh = w.lanewise(VectorOperators.LSHR, 4)
+                        .or(h.lanewise(VectorOperators.LSHR, m + 4).and((short) 0x10));
+                lo = lo.add(wl.mul(broadcastPair(xp[xb + m])));
+                hi = hi.add(wh.mul(broadcastPair(xp[xb + 8 + m])));
+            }
+            IntVector a = lo.reinterpretAsInts();
+            IntVector c = hi.reinterpretAsInts();
+            IntVector isum = a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(a.lanewise(VectorOperators.ASHR, 16))
+                    .add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(c.lanewise(VectorOperators.ASHR, 16)));
+            FloatVector f = Kernels.toFloat(isum).sub(16f * xs[go + b]);
+            acc = f.fma(RowGroups.scales(packed, p).mul(xd[go + b]), acc);
+        }
+        acc.intoArray(out, o);
+    }
+
+    /**
+     * One row and token from the mapped bytes: the block chain, each block's integer sum of unbiased values times
+     * activations formed lane-wise in float and summed over the lanes (exact: integers below 2^24, in any order).
+     */
+    @Override
+    float rowDot(int row, Activations x, int t) {
+        long base = row * rowBytes;
+        int xo = t * cols;
+        int go = t * blocks;
+        float[] xf = x.f;
+        float[] xd = x.d;
+        float[] xs = x.xsum;
+        float acc = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * 22L;
+            IntVector high = IntVector.broadcast(Kernels.I, data.get(Kernels.INT, p + 2))
+                    .lanewise(VectorOperators.ROR, LegacyQuants.HIGH_BIT_ROTATION);
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += L) {
+                IntVector v = Kernels.unsignedInts(data, p + 6 + j);
+                IntVector lo = v.and(0xF).or(high.lanewise(VectorOperators.ROR, j).and(16));
+                IntVector hi = v.lanewise(VectorOperators.LSHR, 4).or(high.lanewise(VectorOperators.ROR, 16 + j).and(16));
+                s = Kernels.toFloat(lo).fma(FloatVector.fromArray(F, xf, xo + 32 * b + j), s);
+                s = Kernels.toFloat(hi).fma(FloatVector.fromArray(F, xf, xo + 32 * b + 16 + j), s);
+            }
+            float isum = s.reduceLanes(VectorOperators.ADD) - 16f * xs[go + b];
+            acc = Math.fma(isum, Kernels.f16(data, p) * xd[go + b], acc);
+        }
+        return acc;
+    }
+
+    /** Row {@code row}'s values plus 8 (unbiased minus 8) as floats, its block scales. */
+    @Override
+    void decodeForLanes(int row, float[] q, int qo, float[] d, int dO) {
+        long base = row * rowBytes;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * 22L;
+            d[dO + b] = Kernels.f16(data, p);
+            LegacyQuants.fiveBits(data, p + 6, data.get(Kernels.INT, p + 2), q, qo + 32 * b, 8);
+        }
+    }
+
+    @Override
+    void decodeGroup(int g, float[] q, float[] d) {
+        long base = (long) g * blocks * groupBlockBytes;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * groupBlockBytes;
+            RowGroups.scales(packed, p).intoArray(d, b * L);
+            IntVector hw = IntVector.fromMemorySegment(Kernels.I, packed, p + 2L * L, Kernels.LE);
+            for (int m = 0; m < 8; m++) {
+                // lane k: byte 2m of row k in bits 0-7, byte 2m + 1 in bits 16-23
+                IntVector v = pairBytes(p + 6L * L + (long) m * 2 * L).reinterpretAsInts();
+                int e = 32 * b + 2 * m;
+                Kernels.toFloat(v.and(0xF).or(bit4(hw, m)).sub(8)).intoArray(q, e * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF).or(bit4(hw, m + 8)).sub(8))
+                        .intoArray(q, (e + 16) * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF).or(bit4(hw, 16 + m)).sub(8))
+                        .intoArray(q, (e + 1) * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 20).or(bit4(hw, 24 + m)).sub(8))
+                        .intoArray(q, (e + 17) * L);
+            }
+        }
+    }
+
+    /** Bit i of every lane, moved to bit 4. */
+    private static IntVector bit4(IntVector w, int i) {
+        return w.lanewise(VectorOperators.LSHR, i).and(1).lanewise(VectorOperators.LSHL, 4);
+    }
+}
