@@ -64,8 +64,8 @@ public final class Activations {
     }
 
     /**
-     * Q8_0 only: the quantized integers as shorts, token-major like {@link #f}, for the single-token kernel (which
-     * multiplies them with the weight bytes in 16-bit lanes). Computed in {@link #set}.
+     * Q8_0 and Q8_K: the quantized integers as shorts, token-major like {@link #f}, for the single-token kernels
+     * (which multiply them with the weights in 16-bit lanes). Computed in {@link #set}.
      */
     short[] q16() {
         return q16;
@@ -117,15 +117,17 @@ public final class Activations {
         if (hasLanes) {
             transposeToLanes(n);
         }
-        if (format == ActivationFormat.Q8_0) {
+        if (format == ActivationFormat.Q8_0 || format == ActivationFormat.Q8_K) {
             if (q16 == null) {
                 q16 = new short[f.length];
             }
-            if (pairs16 == null) {
-                pairs16 = new int[f.length / 2];
-            }
             for (int i = 0; i < n * cols; i++) {
                 q16[i] = (short) f[i];
+            }
+        }
+        if (format == ActivationFormat.Q8_0) {
+            if (pairs16 == null) {
+                pairs16 = new int[f.length / 2];
             }
             for (int i = 0; i < n * cols / 2; i++) {
                 pairs16[i] = q16[2 * i] & 0xFFFF | q16[2 * i + 1] << 16;

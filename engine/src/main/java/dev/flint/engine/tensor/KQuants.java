@@ -3,8 +3,12 @@ package dev.flint.engine.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,6 +33,15 @@ final class KQuants {
         /** Q5_K: one scalar FMA per super-block. */
         SCALAR
     }
+
+    /** The 512-bit integer kernels (single tokens), where vectors have 16 float lanes. */
+    static final boolean WIDE = LegacyQuants.Q8_0.WIDE;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    /** Int lanes 8-15: the second sub-block of a Q6_K run. */
+    private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(I512, 0xFF00L);
 
     /** Pairs and quads of neighbouring lanes, to sum each group of four positions into all four. */
     private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(F, i -> i ^ 1);
@@ -385,6 +398,17 @@ final class KQuants {
             };
         }
 
+        /**
+         * {@link #finish} for the 512-bit kernels, whose accumulator (16 floats at {@code s.lanes4}) holds llama.cpp's
+         * lane k in lane 2k + 1: moved to {@code s.lanes[4k]}, where {@link #finish} reads it.
+         */
+        final float finishOddLanes(Scaled s, Activations x, int go, int nb) {
+            for (int k = 0; k < 8; k++) {
+                s.lanes[4 * k] = s.lanes4[2 * k + 1];
+            }
+            return finish(s, s.lanes, 0, x, go, nb);
+        }
+
         /** Q4_K: lane l takes sub-blocks 2l and 2l + 1 of every super-block, FMAs with -d_x * dmin; pairs summed. */
         private static float minsFourLanes(Scaled s, Activations x, int go, int nb) {
             float[] bs = x.xsum;
@@ -499,6 +523,51 @@ final class KQuants {
             super(GgmlType.Q4_K, data, rows, cols, MinTerm.FOUR_LANES);
         }
 
+        /**
+         * With 512-bit vectors, llama.cpp's integer form itself: per run of 32 values, the nibbles widened to 16-bit
+         * lanes times the activation integers ({@link Activations#q16}; at most 15 * 127), neighbouring products
+         * added in int lanes, times the run's scale (exact in int), summed over the super-block's runs; then pairs of
+         * int lanes added within long lanes give the eight sums of four positions in the odd int lanes, converted to
+         * float for the same FMA chain. The same integers as the float form, in about half the instructions.
+         */
+        @Override
+        float smallBatchDot(int row, Activations x, int t) {
+            if (!WIDE) {
+                return super.smallBatchDot(row, x, t);
+            }
+            Scaled s = scaled.get();
+            short[] y = x.q16();
+            long base = row * rowBytes;
+            int yo = t * cols;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            FloatVector acc = FloatVector.zero(F512);
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * blockBytes;
+                scalesAndMins(p, s.sc, s.mins, 8 * b);
+                s.dmin[b] = dmin(p);
+                int yb = yo + 256 * b;
+                IntVector sum = IntVector.zero(I512);
+                for (int j = 0; j < 4; j++) {
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16 + 32 * j, Kernels.LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                    IntVector lo = w.and((short) 0xF).mul(ShortVector.fromArray(S512, y, yb + 64 * j)).reinterpretAsInts();
+                    IntVector hi = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, y, yb + 64 * j + 32))
+                            .reinterpretAsInts();
+                    // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit products
+                    lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sum = sum.add(lo.mul((int) s.sc[2 * j])).add(hi.mul((int) s.sc[2 * j + 1]));
+                }
+                LongVector quads = sum.reinterpretAsLongs();
+                FloatVector isum = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts()
+                        .convert(VectorOperators.I2F, 0);
+                acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
+            }
+            acc.intoArray(s.lanes4, 0);
+            return finishOddLanes(s, x, go, nb);
+        }
+
         @Override
         protected void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
             for (int v = 0; v < 32; v += L) {
@@ -593,6 +662,53 @@ final class KQuants {
          */
         @Override
         float smallBatchDot(int row, Activations x, int t) {
+            return WIDE ? wideDot(row, x, t) : floatDot(row, x, t);
+        }
+
+        /**
+         * With 512-bit vectors, llama.cpp's integer form (as {@link Q4_K#smallBatchDot}): per run, the 6-bit values
+         * minus 32 in 16-bit lanes times the activation integers, neighbouring products added in int lanes, times
+         * the scales of the run's two sub-blocks (lanes 0-7 and 8-15), summed over the runs; then the eight sums of
+         * four positions in the odd int lanes. The same integers as {@link #floatDot}.
+         */
+        private float wideDot(int row, Activations x, int t) {
+            Scaled s = scaled.get();
+            short[] y = x.q16();
+            long base = row * rowBytes;
+            int yo = t * cols;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            FloatVector acc = FloatVector.zero(F512);
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * blockBytes;
+                int yb = yo + 256 * b;
+                IntVector sum = IntVector.zero(I512);
+                for (int r = 0; r < 8; r++) { // run r: elements 32r..32r+31, sub-blocks 2r and 2r + 1
+                    int h = r >> 2;
+                    int m = r & 3;
+                    ShortVector low = ((ShortVector) ByteVector.fromMemorySegment(B256, data, p + 64L * h + 32 * (m & 1),
+                            Kernels.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0))
+                            .lanewise(VectorOperators.LSHR, 4 * (m >> 1)).and((short) 0xF);
+                    ShortVector high = ((ShortVector) ByteVector.fromMemorySegment(B256, data, p + 128 + 32L * h,
+                            Kernels.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0))
+                            .lanewise(VectorOperators.LSHR, 2 * m).and((short) 3).lanewise(VectorOperators.LSHL, 4);
+                    IntVector v = low.or(high).sub((short) 32).mul(ShortVector.fromArray(S512, y, yb + 32 * r))
+                            .reinterpretAsInts();
+                    v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    IntVector scale = IntVector.broadcast(I512, data.get(ValueLayout.JAVA_BYTE, p + 192 + 2 * r))
+                            .blend(data.get(ValueLayout.JAVA_BYTE, p + 193 + 2 * r), UPPER_HALF);
+                    sum = sum.add(v.mul(scale));
+                }
+                LongVector quads = sum.reinterpretAsLongs();
+                FloatVector isum = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts()
+                        .convert(VectorOperators.I2F, 0);
+                acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
+            }
+            acc.intoArray(s.lanes4, 0);
+            return finishOddLanes(s, x, go, nb);
+        }
+
+        private float floatDot(int row, Activations x, int t) {
             Scaled s = scaled.get();
             float[] a = s.lanes;
             java.util.Arrays.fill(a, 0, 32, 0f);
