@@ -601,6 +601,54 @@ final class KQuants {
             super(GgmlType.Q5_K, data, rows, cols, MinTerm.SCALAR);
         }
 
+        /**
+         * With 512-bit vectors, {@link Q4_K#smallBatchDot}'s integer form with each run's fifth bits: bit 2j (low
+         * nibbles) or 2j + 1 (high) of the 32 high-bit bytes, one per position, widened to 16-bit lanes once per
+         * super-block. Values up to 31: the eight sums of four stay below 2^23, exact in float as before.
+         */
+        @Override
+        float smallBatchDot(int row, Activations x, int t) {
+            if (!WIDE) {
+                return super.smallBatchDot(row, x, t);
+            }
+            Scaled s = scaled.get();
+            short[] y = x.q16();
+            long base = row * rowBytes;
+            int yo = t * cols;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            FloatVector acc = FloatVector.zero(F512);
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * blockBytes;
+                scalesAndMins(p, s.sc, s.mins, 8 * b);
+                s.dmin[b] = dmin(p);
+                int yb = yo + 256 * b;
+                ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16, Kernels.LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                IntVector sum = IntVector.zero(I512);
+                for (int j = 0; j < 4; j++) {
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 48 + 32 * j, Kernels.LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                    ShortVector h1 = h.lanewise(VectorOperators.LSHR, 2 * j).and((short) 1).lanewise(VectorOperators.LSHL, 4);
+                    ShortVector h2 = h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((short) 1)
+                            .lanewise(VectorOperators.LSHL, 4);
+                    IntVector lo = w.and((short) 0xF).or(h1).mul(ShortVector.fromArray(S512, y, yb + 64 * j))
+                            .reinterpretAsInts();
+                    IntVector hi = w.lanewise(VectorOperators.LSHR, 4).or(h2)
+                            .mul(ShortVector.fromArray(S512, y, yb + 64 * j + 32)).reinterpretAsInts();
+                    lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sum = sum.add(lo.mul((int) s.sc[2 * j])).add(hi.mul((int) s.sc[2 * j + 1]));
+                }
+                LongVector quads = sum.reinterpretAsLongs();
+                FloatVector isum = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts()
+                        .convert(VectorOperators.I2F, 0);
+                acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
+            }
+            acc.intoArray(s.lanes4, 0);
+            return finishOddLanes(s, x, go, nb);
+        }
+
         @Override
         protected void fusedBlock(long p, float[] sc, float[] y, int yo, float dd, float[] acc) {
             for (int v = 0; v < 32; v += L) {
