@@ -12,8 +12,9 @@ package dev.flint.engine.tensor;
  * {@code sum(q)} per 32 (Q4_0's kernels take the nibbles' bias of 8 off with it).
  * Layout is token-major: row t starts at {@code t * cols}; per-32 arrays at {@code t * cols / 32}.
  *
- * <p>Q8_0 batches of at least {@link RowGroupMatrix.LANE_BATCH} tokens are also laid out with the tokens in the vector
- * lanes ({@link #lanes}, {@link #laneScales}, {@link #laneSums}), for kernels that compute one token per lane.
+ * <p>Q8_0 and Q8_1 batches of at least {@link RowGroupMatrix#LANE_BATCH} tokens are also laid out with the tokens in
+ * the vector lanes ({@link #lanes}, {@link #laneScales}, {@link #laneSums}), for kernels that compute one token per
+ * lane.
  */
 public final class Activations {
     public final ActivationFormat format;
@@ -48,14 +49,16 @@ public final class Activations {
     private float[] pairScales;
 
     /**
-     * Q8_0 batches of {@link RowGroupMatrix.LANE_BATCH} or more tokens, tokens in lanes: groups of {@code L} tokens (the
-     * float vector length; the last group padded with zeros); in group g, element i of token g * L + j is at
+     * Q8_0 and Q8_1 batches of {@link RowGroupMatrix#LANE_BATCH} or more tokens, tokens in lanes: groups of {@code L}
+     * tokens (the float vector length; the last group padded with zeros); in group g, element i of token g * L + j is at
      * {@code lanes[(g * cols + i) * L + j]}, its block's scale at {@code laneScales[(g * cols / 32 + i / 32) * L + j]}
      * and {@code 8 * sum(q)} of its block at the same index of {@code laneSums}. Null until a batch needs them.
      */
     float[] lanes;
     float[] laneScales;
     float[] laneSums;
+    /** Q8_1 lanes only: llama.cpp's fp16 {@code s = d * sum(q)} of each block, laid out as {@link #laneSums}. */
+    float[] laneMins;
     private boolean hasLanes;
 
     /** Whether {@link #lanes} hold the current batch. */
@@ -64,7 +67,7 @@ public final class Activations {
     }
 
     /**
-     * Q8_0 and Q8_K: the quantized integers as shorts, token-major like {@link #f}, for the single-token kernels
+     * Q8_0, Q8_1 and Q8_K: the quantized integers as shorts, token-major like {@link #f}, for the single-token kernels
      * (which multiply them with the weights in 16-bit lanes). Computed in {@link #set}.
      */
     short[] q16() {
@@ -72,9 +75,9 @@ public final class Activations {
     }
 
     /**
-     * Q8_0 only: neighbouring quantized integers two by two in one int, {@code pairs16[i] = q[2i] & 0xFFFF | q[2i + 1]
+     * Q8_0 and Q8_1: neighbouring quantized integers two by two in one int, {@code pairs16[i] = q[2i] & 0xFFFF | q[2i + 1]
      * << 16} (token-major, {@code cols / 2} per token): broadcast to a vector and seen as shorts, it multiplies bytes
-     * 2i and 2i + 1 of many rows side by side (Q4_0's single-token kernel). Computed in {@link #set}.
+     * 2i and 2i + 1 of many rows side by side (the row groups' single-token kernels). Computed in {@link #set}.
      */
     int[] pairs16() {
         return pairs16;
@@ -113,28 +116,30 @@ public final class Activations {
             encodeRow(x, t * stride, t * cols, t * (cols / 32));
         }
         tokens = n;
-        hasLanes = format == ActivationFormat.Q8_0 && n >= RowGroupMatrix.LANE_BATCH;
+        boolean q8_1 = format == ActivationFormat.Q8_1;
+        hasLanes = (format == ActivationFormat.Q8_0 || q8_1) && n >= RowGroupMatrix.LANE_BATCH;
         if (hasLanes) {
             transposeToLanes(n);
         }
-        if (format == ActivationFormat.Q8_0 || format == ActivationFormat.Q8_K) {
-            if (q16 == null) {
-                q16 = new short[f.length];
-            }
-            for (int i = 0; i < n * cols; i++) {
-                q16[i] = (short) f[i];
-            }
+        if (format != ActivationFormat.Q8_0 && !q8_1 && format != ActivationFormat.Q8_K) {
+            return;
         }
-        if (format == ActivationFormat.Q8_0) {
+        if (q16 == null) {
+            q16 = new short[f.length];
+        }
+        for (int i = 0; i < n * cols; i++) {
+            q16[i] = (short) f[i];
+        }
+        if (format != ActivationFormat.Q8_K) {
             if (pairs16 == null) {
                 pairs16 = new int[f.length / 2];
             }
             for (int i = 0; i < n * cols / 2; i++) {
                 pairs16[i] = q16[2 * i] & 0xFFFF | q16[2 * i + 1] << 16;
             }
-            if (n >= PLANE_BATCH) {
-                setPlanes(n);
-            }
+        }
+        if (format == ActivationFormat.Q8_0 && n >= PLANE_BATCH) {
+            setPlanes(n);
         }
     }
 
@@ -178,6 +183,7 @@ public final class Activations {
             lanes = new float[capGroups * lanesPer * cols];
             laneScales = new float[capGroups * lanesPer * blocks];
             laneSums = new float[capGroups * lanesPer * blocks];
+            laneMins = format == ActivationFormat.Q8_1 ? new float[capGroups * lanesPer * blocks] : null;
         }
         for (int g = 0; g < groups; g++) {
             for (int j = 0; j < lanesPer; j++) {
@@ -188,7 +194,12 @@ public final class Activations {
                 }
                 for (int b = 0; b < blocks; b++) {
                     laneScales[(g * blocks + b) * lanesPer + j] = real ? d[t * blocks + b] : 0f;
-                    laneSums[(g * blocks + b) * lanesPer + j] = real ? 8f * xsum[t * blocks + b] : 0f;
+                    if (format == ActivationFormat.Q8_1) { // xsum holds s = d * sum(q); the integer sum is needed too
+                        laneSums[(g * blocks + b) * lanesPer + j] = real ? 8f * blockSum(t * cols + 32 * b, 32) : 0f;
+                        laneMins[(g * blocks + b) * lanesPer + j] = real ? xsum[t * blocks + b] : 0f;
+                    } else {
+                        laneSums[(g * blocks + b) * lanesPer + j] = real ? 8f * xsum[t * blocks + b] : 0f;
+                    }
                 }
             }
         }

@@ -84,26 +84,6 @@ final class Kernels {
         return s;
     }
 
-    /** Lane i's offset in a row-major L x L array: column reads. */
-    private static final int[] COLUMN = java.util.stream.IntStream.range(0, L).map(i -> i * L).toArray();
-
-    /**
-     * {@code out[o + k] = sumLanes(a[kL .. kL + L))} for the L rows of {@code a}: the same adds in the same order,
-     * done for all rows at once on columns (L gathers and L vector adds instead of L chains of L dependent adds).
-     */
-    static void sumLanesOfRows(float[] a, float[] out, int o) {
-        sumLanesOfRows(a, out, o, 0);
-    }
-
-    /** {@link #sumLanesOfRows(float[], float[], int)} for the L x L array at {@code a[from ..)}. */
-    static void sumLanesOfRows(float[] a, float[] out, int o, int from) {
-        FloatVector s = FloatVector.zero(F);
-        for (int i = 0; i < L; i++) {
-            s = s.add(FloatVector.fromArray(F, a, from + i, COLUMN, 0));
-        }
-        s.intoArray(out, o);
-    }
-
     static FloatVector x(float[] a, int off) {
         return FloatVector.fromArray(F, a, off);
     }

@@ -392,52 +392,6 @@ final class LegacyQuants {
         }
     }
 
-    /** Q4_1: fp16 d, fp16 m, 16 bytes of nibbles; value = d * nibble + m. */
-    static final class Q4_1 extends QuantizedMatrix {
-        Q4_1(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q4_1, data, rows, cols, 32, true);
-        }
-
-        @Override
-        public ActivationFormat activationFormat() {
-            return ActivationFormat.Q8_1;
-        }
-
-        @Override
-        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
-            long base = row * rowBytes;
-            for (int b = 0; b < cols / 32; b++) {
-                long p = base + b * 20L;
-                scale[b] = Kernels.f16(data, p);
-                min[b] = Kernels.f16(data, p + 2);
-                nibbles(data, p + 4, q, 32 * b, (byte) 0);
-            }
-        }
-    }
-
-    /** Q5_1: fp16 d, fp16 m, u32 high bits, 16 bytes of nibbles; value = d * (nibble | high << 4) + m. */
-    static final class Q5_1 extends QuantizedMatrix {
-        Q5_1(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q5_1, data, rows, cols, 32, true);
-        }
-
-        @Override
-        public ActivationFormat activationFormat() {
-            return ActivationFormat.Q8_1;
-        }
-
-        @Override
-        protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
-            long base = row * rowBytes;
-            for (int b = 0; b < cols / 32; b++) {
-                long p = base + b * 24L;
-                scale[b] = Kernels.f16(data, p);
-                min[b] = Kernels.f16(data, p + 2);
-                fiveBits(data, p + 8, data.get(INT, p + 4), q, 32 * b, 0);
-            }
-        }
-    }
-
     /** Splits 16 bytes of nibbles into 32 values (low nibbles first), minus {@code bias}. */
     static void nibbles(MemorySegment data, long p, float[] q, int o, byte bias) {
         for (int j = 0; j < 16; j += L) {

@@ -45,28 +45,48 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
     final int blocks;
     /** Bytes of one block of a repacked group. */
     final long groupBlockBytes;
+    /** Offsets in a repacked block: the L rows' minimums (types with them), words (Q5) and quant byte pairs. */
+    final long minsAt, wordsAt, quantsAt;
+    /**
+     * What the block's integer sum takes off per activation: 8 (Q4_0), 16 (Q5_0), or 0 for the types with a
+     * minimum, whose values are unsigned: {@code isum = sum(u * q_x) - bias * sum(q_x)}.
+     */
+    final int bias;
+    /**
+     * Types with a minimum m per block (Q4_1, Q5_1) run a second chain per row and token beside the first,
+     * {@code macc = fma(m_w,b, s_x,b, macc)} with s_x llama.cpp's fp16 {@code d_x * sum(q_x)}, and add the two at
+     * the end: {@code acc + macc}.
+     */
+    final boolean hasMins;
+    private final ActivationFormat activations;
     /** Rows [0, groups * L) repacked in groups of L rows ({@link RowGroups}), or null when not repacked. */
     final MemorySegment packed;
     final int groups;
 
     /**
-     * {@code words} bytes after each block's scale are a per-row 32-bit word (rewritten by {@code word}, or kept when
-     * null), the {@code payload} bytes after them the block's quants.
+     * Blocks of {@code halves} fp16 values (the scale, then the minimum if 2), {@code words} bytes of a per-row
+     * 32-bit word (rewritten by {@code word}, or kept when null), then {@code payload} bytes of quants.
      */
-    RowGroupMatrix(GgmlType type, MemorySegment data, int rows, int cols, int words, int payload,
-            IntUnaryOperator word) {
-        super(type, data, rows, cols, 32, false);
+    RowGroupMatrix(GgmlType type, MemorySegment data, int rows, int cols, int halves, int words, int payload,
+            IntUnaryOperator word, int bias) {
+        super(type, data, rows, cols, 32, halves == 2);
         this.blocks = cols / 32;
-        this.groupBlockBytes = RowGroups.blockBytes(words + payload);
+        this.groupBlockBytes = RowGroups.blockBytes(halves, words + payload);
+        this.minsAt = 2L * L;
+        this.wordsAt = 2L * halves * L;
+        this.quantsAt = (2L * halves + words) * L;
+        this.bias = bias;
+        this.hasMins = halves == 2;
+        this.activations = hasMins ? ActivationFormat.Q8_1 : ActivationFormat.Q8_0;
         // only with 16 lanes: with 8 (AVX2, simulated here with -XX:UseAVX=2) single-token Q4_0 generation measured
         // 22-25 tok/s repacked against 23-29 row by row
-        this.packed = L == 16 ? RowGroups.interleave(data, rows, blocks, words, payload, word) : null;
+        this.packed = L == 16 ? RowGroups.interleave(data, rows, blocks, halves, words, payload, word) : null;
         this.groups = RowGroups.groups(packed, rows);
     }
 
     @Override
     public ActivationFormat activationFormat() {
-        return ActivationFormat.Q8_0;
+        return activations;
     }
 
     @Override
@@ -81,13 +101,17 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
     abstract float rowDot(int row, Activations x, int t);
 
     /**
-     * Group g's values plus 8 as floats, element-major: {@code q[e * L + k]} is element e of row g * L + k;
-     * {@code d[b * L + k]} its block scales.
+     * Group g's integers plus 8 as floats (minus the bias: the Q8 lanes' block sums are 8 times theirs),
+     * element-major: {@code q[e * L + k]} is element e of row g * L + k; {@code d[b * L + k]} its block scales and
+     * {@code m[b * L + k]} its minimums (types with them).
      */
-    abstract void decodeGroup(int g, float[] q, float[] d);
+    abstract void decodeGroup(int g, float[] q, float[] d, float[] m);
 
-    /** Row {@code row}'s values plus 8 as floats from the mapped bytes to q[qo], its block scales to d[dO]. */
-    abstract void decodeForLanes(int row, float[] q, int qo, float[] d, int dO);
+    /**
+     * Row {@code row}'s integers plus 8 (minus the bias) as floats from the mapped bytes to q[qo], its block scales to
+     * d[dO] and minimums to m[dO].
+     */
+    abstract void decodeForLanes(int row, float[] q, int qo, float[] d, float[] m, int dO);
 
     @Override
     public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
@@ -141,11 +165,38 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
      * block chain with the tokens in the lanes; activations come from {@link Activations#lanes}.
      */
     private void tokensInLanes(Scratch s, int g, Activations x, float[] out, int outStride) {
-        decodeGroup(g, s.q, s.d);
+        decodeGroup(g, s.q, s.d, s.m);
         Tile w = s.tile;
         for (int k = 0; k < L; k += 4) {
             w.set(s.q, s.d, k, 1, L, k, 1, L); // element-major: q[e * L + k], d[b * L + k]
             rowsInTiles(s, w, x, out, outStride, g * L + k);
+        }
+        if (hasMins) {
+            for (int k = 0; k < L; k++) {
+                addMinChain(s, s.m, k, L, x, out, outStride, g * L + k);
+            }
+        }
+    }
+
+    /**
+     * Row r's minimum chain for every token, added to its outputs: {@code macc = fma(m_w,b, s_x,b, macc)} over the
+     * blocks with the tokens in the lanes, then {@code out = out + macc}. Its minimums are at
+     * {@code m[m0 + b * blockStride]}.
+     */
+    private void addMinChain(Scratch s, float[] m, int m0, int blockStride, Activations x, float[] out, int outStride, int r) {
+        int n = x.tokens();
+        float[] sl = x.laneMins;
+        float[] tmp = s.lanes;
+        for (int tg = 0; tg * L < n; tg++) {
+            int bo = tg * blocks * L;
+            FloatVector macc = FloatVector.zero(F);
+            for (int b = 0; b < blocks; b++) {
+                macc = FloatVector.broadcast(F, m[m0 + b * blockStride]).fma(FloatVector.fromArray(F, sl, bo + b * L), macc);
+            }
+            macc.intoArray(tmp, 0);
+            for (int i = 0, t = tg * L; i < L && t < n; i++, t++) {
+                out[t * outStride + r] = out[t * outStride + r] + tmp[i];
+            }
         }
     }
 
@@ -155,10 +206,15 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         Tile w = s.tile;
         for (; r + 4 <= rowTo; r += 4) {
             for (int k = 0; k < 4; k++) {
-                decodeForLanes(r + k, s.q, k * cols, s.d, k * blocks);
+                decodeForLanes(r + k, s.q, k * cols, s.d, s.m, k * blocks);
             }
             w.set(s.q, s.d, 0, cols, 1, 0, blocks, 1); // row-major: q[k * cols + e], d[k * blocks + b]
             rowsInTiles(s, w, x, out, outStride, r);
+            if (hasMins) {
+                for (int k = 0; k < 4; k++) {
+                    addMinChain(s, s.m, k * blocks, 1, x, out, outStride, r + k);
+                }
+            }
         }
         rowByRow(x, out, outStride, r, rowTo);
     }
@@ -320,11 +376,13 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         final Tile tile = new Tile();
         float[] q = new float[0];
         float[] d = new float[0];
+        float[] m = new float[0];
 
         void ensure(int cols) {
             if (q.length < L * cols) {
                 q = new float[L * cols];
                 d = new float[L * cols / 32];
+                m = new float[L * cols / 32];
             }
         }
     }

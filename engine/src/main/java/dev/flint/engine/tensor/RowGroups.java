@@ -15,13 +15,13 @@ import java.util.function.IntUnaryOperator;
 import static dev.flint.engine.tensor.Kernels.L;
 
 /**
- * Weights of an "fp16 scale, then payload bytes" block type (Q4_0, Q5_0) rewritten so that the vector lanes hold
- * rows: each group of L rows becomes, block by block, the L rows' fp16 scales, then (Q5_0) one 32-bit word per row
- * ({@code row k} at {@code 2 L + 4 k}), then the rows' quant bytes interleaved in pairs ({@code byte j of row k} at
- * {@code (2 + words) L + (j / 2) 2 L + 2 k + j % 2}). One load of 2 L bytes then gives bytes j and j + 1 of all L
- * rows, row k's two side by side (one 32-bit lane once widened to 16-bit lanes), so a single-token product runs each
- * row's own chain of block operations in its own lane, with no sum across lanes. llama.cpp repacks Q4_0 the same way
- * at load (q4_0_8x8) for the same reason.
+ * Weights of an "fp16 scale (and minimum), then payload bytes" block type (Q4_0, Q4_1, Q5_0, Q5_1) rewritten so that
+ * the vector lanes hold rows: each group of L rows becomes, block by block, the L rows' fp16 scales (then their fp16
+ * minimums, for the types that have them), then (Q5) one 32-bit word per row, then the rows' quant bytes interleaved
+ * in pairs ({@code byte j of row k} at {@code (2 halves + words) L + (j / 2) 2 L + 2 k + j % 2}). One load of 2 L
+ * bytes then gives bytes j and j + 1 of all L rows, row k's two side by side (one 32-bit lane once widened to 16-bit
+ * lanes), so a single-token product runs each row's own chain of block operations in its own lane, with no sum
+ * across lanes. llama.cpp repacks Q4_0 the same way at load (q4_0_8x8) for the same reason.
  */
 final class RowGroups {
     /** 2^112: rescales an fp16 exponent moved into a float's exponent field (bias 15 to bias 127), exactly. */
@@ -29,27 +29,29 @@ final class RowGroups {
 
     private RowGroups() {}
 
-    /** Bytes of one block of a group: L scales and L payloads (words and quants). */
-    static long blockBytes(int payload) {
-        return (2L + payload) * L;
+    /** Bytes of one block of a group: L times the block's fp16 values ({@code halves} of them) and payload. */
+    static long blockBytes(int halves, int payload) {
+        return (2L * halves + payload) * L;
     }
 
     /**
-     * Rows [0, groups * L) of {@code data} (blocks of an fp16 scale, {@code words} bytes of a 32-bit word (0 or 4),
-     * and {@code payload} quant bytes, payload even) in the interleaved layout, each word rewritten by {@code word}
-     * (null: kept), in native memory freed with the matrix that holds it; null when the matrix has no whole group or a
-     * scale of those rows is infinite or NaN (the vector scale conversion handles finite values only). Each group is
+     * Rows [0, groups * L) of {@code data} (blocks of {@code halves} fp16 values, {@code words} bytes of a 32-bit
+     * word (0 or 4), and {@code payload} quant bytes, payload even) in the interleaved layout, each word rewritten by
+     * {@code word} (null: kept), in native memory freed with the matrix that holds it; null when the matrix has no
+     * whole group or an fp16 value of those rows is infinite or NaN (the vector conversion {@link #scales} handles
+     * finite values only). Each group is
      * read with one bulk copy, rearranged in a heap array and written with another (per-byte segment accesses cost
      * about three times as much); the scales are checked in the same pass.
      */
-    static MemorySegment interleave(MemorySegment data, int rows, int blocks, int words, int payload,
+    static MemorySegment interleave(MemorySegment data, int rows, int blocks, int halves, int words, int payload,
             IntUnaryOperator word) {
         int groups = rows / L;
         if (groups == 0 || payload % 2 != 0 || (words != 0 && words != 4)) {
             return null;
         }
-        int size = 2 + words + payload;
-        int groupBlock = (int) blockBytes(words + payload);
+        int head = 2 * halves;
+        int size = head + words + payload;
+        int groupBlock = (int) blockBytes(halves, words + payload);
         int rowBytes = blocks * size;
         MemorySegment out = Arena.ofAuto().allocate(groups * (long) blocks * groupBlock, 64);
         byte[] in = new byte[L * rowBytes];
@@ -61,19 +63,21 @@ final class RowGroups {
             for (int k = 0; k < L; k++) {
                 for (int b = 0; b < blocks; b++) {
                     int src = k * rowBytes + b * size;
-                    if ((in[src + 1] & 0x7C) == 0x7C) { // fp16 exponent all ones (little-endian high byte)
-                        return null;
-                    }
                     int p = b * groupBlock;
-                    group[p + 2 * k] = in[src];
-                    group[p + 2 * k + 1] = in[src + 1];
-                    if (words != 0) {
-                        int w = inWords.getInt(src + 2);
-                        outWords.putInt(p + 2 * L + 4 * k, word == null ? w : word.applyAsInt(w));
+                    for (int h = 0; h < halves; h++) {
+                        if ((in[src + 2 * h + 1] & 0x7C) == 0x7C) { // fp16 exponent all ones (little-endian high byte)
+                            return null;
+                        }
+                        group[p + 2 * L * h + 2 * k] = in[src + 2 * h];
+                        group[p + 2 * L * h + 2 * k + 1] = in[src + 2 * h + 1];
                     }
-                    int q = p + (2 + words) * L + 2 * k;
+                    if (words != 0) {
+                        int w = inWords.getInt(src + head);
+                        outWords.putInt(p + head * L + 4 * k, word == null ? w : word.applyAsInt(w));
+                    }
+                    int q = p + (head + words) * L + 2 * k;
                     for (int j = 0; j < payload; j++) {
-                        group[q + (j / 2) * 2 * L + (j & 1)] = in[src + 2 + words + j];
+                        group[q + (j / 2) * 2 * L + (j & 1)] = in[src + head + words + j];
                     }
                 }
             }

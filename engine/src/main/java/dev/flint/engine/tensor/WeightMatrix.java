@@ -42,10 +42,8 @@ public abstract class WeightMatrix {
             case F16 -> new F16Matrix(data, rows, cols);
             case BF16 -> new BF16Matrix(data, rows, cols);
             case Q8_0 -> new LegacyQuants.Q8_0(data, rows, cols);
-            case Q4_0 -> new Q4_0Matrix(data, rows, cols);
-            case Q4_1 -> new LegacyQuants.Q4_1(data, rows, cols);
-            case Q5_0 -> new Q5_0Matrix(data, rows, cols);
-            case Q5_1 -> new LegacyQuants.Q5_1(data, rows, cols);
+            case Q4_0, Q4_1 -> new Q4Matrix(type, data, rows, cols);
+            case Q5_0, Q5_1 -> new Q5Matrix(type, data, rows, cols);
             case Q4_K -> new KQuants.Q4_K(data, rows, cols);
             case Q5_K -> new KQuants.Q5_K(data, rows, cols);
             case Q6_K -> new KQuants.Q6_K(data, rows, cols);

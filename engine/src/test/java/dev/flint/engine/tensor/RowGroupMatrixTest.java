@@ -9,15 +9,15 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Q4_0 and Q5_0 products are bit-identical to the float operations of llama.cpp's repacked Q4_0 kernels (gemv and
- * gemm of ggml-cpu-aarch64.cpp on x86): per row and token, {@code acc = fma((float) isum_b, d_w,b * d_x,b, acc)} over
- * the blocks in order, isum_b the block's exact integer dot product. Every batch size (row by row, tokens in lanes one
- * or two groups at a time, a partly filled group) and row range (rows left over from groups of four) must give
- * exactly that.
+ * Q4_0, Q4_1, Q5_0 and Q5_1 products are bit-identical to the float operations of llama.cpp's repacked Q4_0 kernels
+ * (gemv and gemm of ggml-cpu-aarch64.cpp on x86): per row and token, {@code acc = fma((float) isum_b, d_w,b * d_x,b,
+ * acc)} over the blocks in order, isum_b the block's exact integer dot product; types with a minimum add a second
+ * chain {@code macc = fma(m_w,b, s_x,b, macc)} at the end. Every batch size (row by row, tokens in lanes one or two
+ * groups at a time, a partly filled group) and row range (rows left over from groups of four) must give exactly that.
  */
 class RowGroupMatrixTest {
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q5_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void everyPathComputesTheBlockChainExactly(GgmlType type) {
         int rows = 56;
         int cols = 320;
@@ -32,7 +32,7 @@ class RowGroupMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q5_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void infiniteScalesRunRowByRowWithTheSameResults(GgmlType type) {
         int rows = 40;
         int cols = 64;
@@ -46,7 +46,7 @@ class RowGroupMatrixTest {
      * quant at its largest or smallest value against activations quantized to +-127) must not wrap.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q5_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void extremeQuantsAndActivationsDoNotOverflowTheShortLanes(GgmlType type) {
         int rows = 32;
         int cols = 128;
@@ -55,8 +55,9 @@ class RowGroupMatrixTest {
         for (int row = 0; row < rows; row++) {
             for (int b = 0; b < cols / 32; b++) {
                 int p = (row * cols / 32 + b) * size;
-                // all quant bytes (Q5_0: its high bits too) all ones or all zeros
-                java.util.Arrays.fill(bytes, p + 2, p + size, (byte) (row % 2 == 0 ? 0xFF : 0x00));
+                // all quant bytes (Q5: the high bits too) all ones or all zeros
+                int quants = type == GgmlType.Q4_1 || type == GgmlType.Q5_1 ? 4 : 2;
+                java.util.Arrays.fill(bytes, p + quants, p + size, (byte) (row % 2 == 0 ? 0xFF : 0x00));
             }
         }
         assertEveryPathExact(type, bytes, rows, cols, (t, i) -> t % 2 == 0 ? 3f : -3f);
@@ -80,7 +81,7 @@ class RowGroupMatrixTest {
             for (int i = 0; i < in.length; i++) {
                 in[i] = input.value(i / cols, i);
             }
-            Activations x = new Activations(ActivationFormat.Q8_0, n, cols);
+            Activations x = new Activations(w.activationFormat(), n, cols);
             x.set(in, cols, n);
             float[] out = new float[n * rows];
             w.matmul(x, out, rows, 0, 22); // ranges that leave rows outside whole groups of four
@@ -104,12 +105,14 @@ class RowGroupMatrixTest {
         float value(int t, int i);
     }
 
-    /** llama.cpp's per-output float operations of the repacked Q4_0 kernels, in scalar code. */
+    /** llama.cpp's per-output float operations of the repacked Q4_0 kernels, in scalar code, plus the minimum chain. */
     private static float reference(GgmlType type, MemorySegment data, int row, int cols, Activations x, int t) {
         int nb = cols / 32;
         int size = type.blockBytes;
+        boolean mins = type == GgmlType.Q4_1 || type == GgmlType.Q5_1;
         long base = (long) row * nb * size;
         float acc = 0f;
+        float macc = 0f;
         for (int b = 0; b < nb; b++) {
             long p = base + (long) b * size;
             int isum = 0;
@@ -119,19 +122,27 @@ class RowGroupMatrixTest {
             float dw = Kernels.f16(data, p);
             float dx = x.d[t * nb + b];
             acc = Math.fma((float) isum, dw * dx, acc);
+            if (mins) {
+                macc = Math.fma(Kernels.f16(data, p + 2), x.xsum[t * nb + b], macc);
+            }
         }
-        return acc;
+        return mins ? acc + macc : acc;
     }
 
-    /** Element e of the block at p as a signed integer. */
+    /** Element e of the block at p as an integer: signed for Q4_0/Q5_0, unsigned for the types with a minimum. */
     private static int value(GgmlType type, MemorySegment data, long p, int e) {
-        if (type == GgmlType.Q4_0) {
-            int v = Kernels.u8(data, p + 2 + e % 16);
-            return (e < 16 ? v & 0xF : v >> 4) - 8;
-        }
-        int qh = data.get(Kernels.INT, p + 2);
-        int v = Kernels.u8(data, p + 6 + e % 16);
-        int nibble = e < 16 ? v & 0xF : v >> 4;
-        return (nibble | ((qh >>> e) & 1) << 4) - 16;
+        return switch (type) {
+            case Q4_0, Q4_1 -> {
+                int v = Kernels.u8(data, p + (type == GgmlType.Q4_0 ? 2 : 4) + e % 16);
+                yield (e < 16 ? v & 0xF : v >> 4) - (type == GgmlType.Q4_0 ? 8 : 0);
+            }
+            default -> {
+                int h = type == GgmlType.Q5_0 ? 2 : 4;
+                int qh = data.get(Kernels.INT, p + h);
+                int v = Kernels.u8(data, p + h + 4 + e % 16);
+                int nibble = e < 16 ? v & 0xF : v >> 4;
+                yield (nibble | ((qh >>> e) & 1) << 4) - (type == GgmlType.Q5_0 ? 16 : 0);
+            }
+        };
     }
 }

@@ -12,28 +12,44 @@ import static dev.flint.engine.tensor.Kernels.F;
 import static dev.flint.engine.tensor.Kernels.L;
 
 /**
- * Q4_0: fp16 d, 16 bytes of nibbles (byte j: element j low, element j + 16 high); value = d * (nibble - 8).
+ * Q4_0: fp16 d, 16 bytes of nibbles (byte j: element j low, element j + 16 high); value = d * (nibble - 8). Q4_1: fp16
+ * d, fp16 m, the same nibbles; value = d * nibble + m.
  *
- * <p>llama.cpp's x86 build repacks these weights at load into interleaved blocks of eight rows (q4_0_8x8) and runs a
- * block chain per row and token; Flint does the same ({@link RowGroupMatrix}). One load of a repacked group gives
- * bytes j and j + 1 of L rows (elements j, j + 1 in their low nibbles, j + 16, j + 17 in their high ones), multiplied
- * in 16-bit lanes by a broadcast pair of activations.
+ * <p>llama.cpp's x86 build repacks Q4_0 weights at load into interleaved blocks of eight rows (q4_0_8x8) and runs a
+ * block chain per row and token; Flint does the same ({@link RowGroupMatrix}), and runs Q4_1 (which llama.cpp does
+ * not repack) the same way with its minimum chain beside. One load of a repacked group gives bytes j and j + 1 of L
+ * rows (elements j, j + 1 in their low nibbles, j + 16, j + 17 in their high ones), multiplied in 16-bit lanes by a
+ * broadcast pair of activations.
  *
- * <p>Integer sums are formed as {@code sum(nibble * q_x)}; the bias of 8 comes off with the activations' block sum:
- * {@code isum = sum(nibble * q_x) - 8 * sum(q_x)}.
+ * <p>Integer sums are formed as {@code sum(nibble * q_x)}; for Q4_0 the bias of 8 comes off with the activations'
+ * block sum: {@code isum = sum(nibble * q_x) - 8 * sum(q_x)}.
  */
-final class Q4_0Matrix extends RowGroupMatrix {
-    Q4_0Matrix(MemorySegment data, int rows, int cols) {
-        super(GgmlType.Q4_0, data, rows, cols, 0, 16, null);
+final class Q4Matrix extends RowGroupMatrix {
+    private final int blockBytes;
+
+    Q4Matrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        super(type, data, rows, cols, type == GgmlType.Q4_1 ? 2 : 1, 0, 16, null, type == GgmlType.Q4_1 ? 0 : 8);
+        if (type != GgmlType.Q4_0 && type != GgmlType.Q4_1) {
+            throw new IllegalArgumentException("not a 4-bit legacy type: " + type);
+        }
+        this.blockBytes = type.blockBytes;
+    }
+
+    /** Offset of the nibbles in a mapped block. */
+    private int quants() {
+        return hasMins ? 4 : 2;
     }
 
     @Override
     protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
         long base = row * rowBytes;
         for (int b = 0; b < blocks; b++) {
-            long p = base + b * 18L;
+            long p = base + (long) b * blockBytes;
             scale[b] = Kernels.f16(data, p);
-            LegacyQuants.nibbles(data, p + 2, q, 32 * b, (byte) 8);
+            if (hasMins) {
+                min[b] = Kernels.f16(data, p + 2);
+            }
+            LegacyQuants.nibbles(data, p + quants(), q, 32 * b, (byte) bias);
         }
     }
 
@@ -42,7 +58,8 @@ final class Q4_0Matrix extends RowGroupMatrix {
      * k's bytes j and j + 1 side by side (the repacked layout) times the activation pair {@code q[j], q[j + 1]}
      * broadcast into every 32-bit lane ({@link Activations#pairs16}). A lane adds 16 products of a nibble (0..15)
      * and an 8-bit integer, at most 16 * 15 * 127 = 30480 in magnitude, so the shorts never overflow; the two
-     * halves of each 32-bit lane are then added as ints, the bias of 8 comes off, and the chain step runs in float.
+     * halves of each 32-bit lane are then added as ints, the bias of 8 (Q4_0) comes off, and the chain step runs in
+     * float, beside the minimum chain (Q4_1).
      * The same exact integers as a float form, in about half its instructions (it widened every nibble to a float
      * lane and broadcast every activation on its own).
      */
@@ -56,9 +73,10 @@ final class Q4_0Matrix extends RowGroupMatrix {
         long base = (long) g * blocks * groupBlockBytes;
         ShortVector zs = ShortVector.zero(S2);
         FloatVector acc = FloatVector.zero(F);
+        FloatVector macc = acc;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
-            long q = p + 2L * L;
+            long q = p + quantsAt;
             int xb = xo + 16 * b; // pair index of the block's element 0
             ShortVector lo = zs, hi = zs;
             for (int m = 0; m < 8; m++) {
@@ -69,10 +87,15 @@ final class Q4_0Matrix extends RowGroupMatrix {
             IntVector v = lo.add(hi).reinterpretAsInts();
             IntVector isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(v.lanewise(VectorOperators.ASHR, 16));
-            FloatVector f = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).sub(8f * xs[go + b]);
+            FloatVector f = (FloatVector) isum.convert(VectorOperators.I2F, 0);
+            if (hasMins) {
+                macc = RowGroups.scales(packed, p + minsAt).fma(FloatVector.broadcast(F, xs[go + b]), macc);
+            } else {
+                f = f.sub(8f * xs[go + b]);
+            }
             acc = f.fma(RowGroups.scales(packed, p).mul(xd[go + b]), acc);
         }
-        acc.intoArray(out, o);
+        (hasMins ? acc.add(macc) : acc).intoArray(out, o);
     }
 
     /**
@@ -88,18 +111,25 @@ final class Q4_0Matrix extends RowGroupMatrix {
         float[] xd = x.d;
         float[] xs = x.xsum;
         float acc = 0f;
+        float macc = 0f;
+        int qo = quants();
         for (int b = 0; b < blocks; b++) {
-            long p = base + b * 18L;
+            long p = base + (long) b * blockBytes;
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
-                IntVector v = nibbleBytes(p + 2 + j);
+                IntVector v = nibbleBytes(p + qo + j);
                 s = lowNibbles(v).fma(FloatVector.fromArray(F, xf, xo + 32 * b + j), s);
                 s = highNibbles(v).fma(FloatVector.fromArray(F, xf, xo + 32 * b + 16 + j), s);
             }
-            float isum = s.reduceLanes(VectorOperators.ADD) - 8f * xs[go + b];
+            float isum = s.reduceLanes(VectorOperators.ADD);
+            if (hasMins) {
+                macc = Math.fma(Kernels.f16(data, p + 2), xs[go + b], macc);
+            } else {
+                isum -= 8f * xs[go + b];
+            }
             acc = Math.fma(isum, Kernels.f16(data, p) * xd[go + b], acc);
         }
-        return acc;
+        return hasMins ? acc + macc : acc;
     }
 
     /** L bytes of nibbles from the mapped row, zero-extended to ints. */
@@ -117,38 +147,48 @@ final class Q4_0Matrix extends RowGroupMatrix {
     }
 
     /** Row r's nibbles (0..15, not yet minus 8) as floats from q[qo], its block scales from d[dO]. */
+    /** Row {@code row}'s nibbles plus 8 - bias as floats (Q4_0: the nibbles; Q4_1: nibble + 8), scales, minimums. */
     @Override
-    void decodeForLanes(int row, float[] q, int qo, float[] d, int dO) {
+    void decodeForLanes(int row, float[] q, int qo, float[] d, float[] m, int dO) {
         long base = row * rowBytes;
+        int off = 8 - bias;
+        int qb = quants();
         for (int b = 0; b < blocks; b++) {
-            long p = base + b * 18L;
+            long p = base + (long) b * blockBytes;
             d[dO + b] = Kernels.f16(data, p);
+            if (hasMins) {
+                m[dO + b] = Kernels.f16(data, p + 2);
+            }
             for (int j = 0; j < 16; j += L) {
-                IntVector v = nibbleBytes(p + 2 + j);
-                lowNibbles(v).intoArray(q, qo + 32 * b + j);
-                highNibbles(v).intoArray(q, qo + 32 * b + 16 + j);
+                IntVector v = nibbleBytes(p + qb + j);
+                Kernels.toFloat(v.and(0xF).add(off)).intoArray(q, qo + 32 * b + j);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).add(off)).intoArray(q, qo + 32 * b + 16 + j);
             }
         }
     }
 
     /**
-     * Group g's nibbles (0..15, not yet minus 8) as floats, element-major: {@code q[e * L + k]} is element e of row
-     * g * L + k; {@code d[b * L + k]} its block scales.
+     * Group g's nibbles plus 8 - bias as floats, element-major: {@code q[e * L + k]} is element e of row g * L + k;
+     * {@code d[b * L + k]} its block scales, {@code m[b * L + k]} its minimums.
      */
     @Override
-    void decodeGroup(int g, float[] q, float[] d) {
+    void decodeGroup(int g, float[] q, float[] d, float[] m) {
         long base = (long) g * blocks * groupBlockBytes;
+        int off = 8 - bias;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
             RowGroups.scales(packed, p).intoArray(d, b * L);
-            for (int m = 0; m < 8; m++) {
-                // lane k: byte 2m of row k in bits 0-7, byte 2m + 1 in bits 16-23
-                IntVector v = pairBytes(p + 2L * L + (long) m * 2 * L).reinterpretAsInts();
-                int e = 32 * b + 2 * m;
-                Kernels.toFloat(v.and(0xF)).intoArray(q, e * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF)).intoArray(q, (e + 16) * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF)).intoArray(q, (e + 1) * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 20)).intoArray(q, (e + 17) * L);
+            if (hasMins) {
+                RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
+            }
+            for (int j = 0; j < 8; j++) {
+                // lane k: byte 2j of row k in bits 0-7, byte 2j + 1 in bits 16-23
+                IntVector v = pairBytes(p + quantsAt + (long) j * 2 * L).reinterpretAsInts();
+                int e = 32 * b + 2 * j;
+                Kernels.toFloat(v.and(0xF).add(off)).intoArray(q, e * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF).add(off)).intoArray(q, (e + 16) * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF).add(off)).intoArray(q, (e + 1) * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 20).add(off)).intoArray(q, (e + 17) * L);
             }
         }
     }

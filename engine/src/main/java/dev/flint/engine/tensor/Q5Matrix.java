@@ -12,18 +12,31 @@ import static dev.flint.engine.tensor.Kernels.L;
 
 /**
  * Q5_0: fp16 d, u32 high bits (bit e: element e's bit 4), 16 bytes of nibbles (byte j: element j low, j + 16 high);
- * value = d * ((nibble | high << 4) - 16).
+ * value = d * ((nibble | high << 4) - 16). Q5_1: fp16 d, fp16 m, the same high bits and nibbles; value =
+ * d * (nibble | high << 4) + m.
  *
  * <p>Multiplied like Q4_0 ({@link RowGroupMatrix}): rows repacked in groups, one exact block sum and one float chain
- * step per row, block and token. llama.cpp does not repack Q5_0 (its AVX2 kernel sums eight lanes and then the
- * lanes); the chain keeps every batch size identical with a single rounding order and let the single-token kernel
- * run in integer lanes. The high-bit word of each row is rewritten at repack: bits of even elements in its low 16
- * bits, of odd ones in its high 16 ({@code bit i of a half: element 2i or 2i + 1}), so that, seen as 16-bit lanes
- * beside the pair-interleaved nibbles, each lane finds its elements' bits at the same position.
+ * step per row, block and token (Q5_1: and its minimum chain). llama.cpp does not repack these types (its AVX2
+ * kernels sum eight lanes and then the lanes); the chain keeps every batch size identical with a single rounding
+ * order and lets the single-token kernel run in integer lanes. The high-bit word of each row is rewritten at repack:
+ * bits of even elements in its low 16 bits, of odd ones in its high 16 ({@code bit i of a half: element 2i or
+ * 2i + 1}), so that, seen as 16-bit lanes beside the pair-interleaved nibbles, each lane finds its elements' bits at
+ * the same position.
  */
-final class Q5_0Matrix extends RowGroupMatrix {
-    Q5_0Matrix(MemorySegment data, int rows, int cols) {
-        super(GgmlType.Q5_0, data, rows, cols, 4, 16, Q5_0Matrix::evenBitsLowOddBitsHigh);
+final class Q5Matrix extends RowGroupMatrix {
+    private final int blockBytes;
+    /** Offsets of the high bits and of the nibbles in a mapped block. */
+    private final int highAt, nibblesAt;
+
+    Q5Matrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        super(type, data, rows, cols, type == GgmlType.Q5_1 ? 2 : 1, 4, 16, Q5Matrix::evenBitsLowOddBitsHigh,
+                type == GgmlType.Q5_1 ? 0 : 16);
+        if (type != GgmlType.Q5_0 && type != GgmlType.Q5_1) {
+            throw new IllegalArgumentException("not a 5-bit legacy type: " + type);
+        }
+        this.blockBytes = type.blockBytes;
+        this.highAt = hasMins ? 4 : 2;
+        this.nibblesAt = highAt + 4;
     }
 
     static int evenBitsLowOddBitsHigh(int qh) {
@@ -34,9 +47,12 @@ final class Q5_0Matrix extends RowGroupMatrix {
     protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
         long base = row * rowBytes;
         for (int b = 0; b < blocks; b++) {
-            long p = base + b * 22L;
+            long p = base + (long) b * blockBytes;
             scale[b] = Kernels.f16(data, p);
-            LegacyQuants.fiveBits(data, p + 6, data.get(Kernels.INT, p + 2), q, 32 * b, 16);
+            if (hasMins) {
+                min[b] = Kernels.f16(data, p + 2);
+            }
+            LegacyQuants.fiveBits(data, p + nibblesAt, data.get(Kernels.INT, p + highAt), q, 32 * b, bias);
         }
     }
 
@@ -45,7 +61,8 @@ final class Q5_0Matrix extends RowGroupMatrix {
      * low nibbles (elements 2m, 2m + 1) and the high ones (2m + 16, 2m + 17), each with its bit 4 from the row's
      * rewritten high-bit word, times the broadcast activation pairs. Unbiased values (0..31) go into two
      * accumulators of eight products each, at most 8 * 31 * 127 = 31496 in magnitude, so the shorts never overflow;
-     * their halves are added as ints, and 16 times the activations' block sum comes off.
+     * their halves are added as ints, and (Q5_0) 16 times the activations' block sum comes off; Q5_1 runs its minimum
+     * chain beside.
      */
     @Override
     void groupDot(int g, Activations x, int t, float[] out, int o) {
@@ -57,12 +74,13 @@ final class Q5_0Matrix extends RowGroupMatrix {
         long base = (long) g * blocks * groupBlockBytes;
         ShortVector zs = ShortVector.zero(S2);
         FloatVector acc = FloatVector.zero(F);
+        FloatVector macc = acc;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
             // lane 2k: row k's bits of even elements (bit i: element 2i), lane 2k + 1: of odd ones
-            ShortVector h = IntVector.fromMemorySegment(Kernels.I, packed, p + 2L * L, Kernels.LE).reinterpretAsShorts();
+            ShortVector h = IntVector.fromMemorySegment(Kernels.I, packed, p + wordsAt, Kernels.LE).reinterpretAsShorts();
             ShortVector h4 = h.lanewise(VectorOperators.LSHL, 4);
-            long q = p + 6L * L;
+            long q = p + quantsAt;
             int xb = xo + 16 * b; // pair index of the block's element 0
             ShortVector lo = zs, hi = zs;
             for (int m = 0; m < 8; m++) {
@@ -80,10 +98,15 @@ final class Q5_0Matrix extends RowGroupMatrix {
                     .add(a.lanewise(VectorOperators.ASHR, 16))
                     .add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                             .add(c.lanewise(VectorOperators.ASHR, 16)));
-            FloatVector f = Kernels.toFloat(isum).sub(16f * xs[go + b]);
+            FloatVector f = Kernels.toFloat(isum);
+            if (hasMins) {
+                macc = RowGroups.scales(packed, p + minsAt).fma(FloatVector.broadcast(F, xs[go + b]), macc);
+            } else {
+                f = f.sub(16f * xs[go + b]);
+            }
             acc = f.fma(RowGroups.scales(packed, p).mul(xd[go + b]), acc);
         }
-        acc.intoArray(out, o);
+        (hasMins ? acc.add(macc) : acc).intoArray(out, o);
     }
 
     /**
@@ -99,52 +122,65 @@ final class Q5_0Matrix extends RowGroupMatrix {
         float[] xd = x.d;
         float[] xs = x.xsum;
         float acc = 0f;
+        float macc = 0f;
         for (int b = 0; b < blocks; b++) {
-            long p = base + b * 22L;
-            IntVector high = IntVector.broadcast(Kernels.I, data.get(Kernels.INT, p + 2))
+            long p = base + (long) b * blockBytes;
+            IntVector high = IntVector.broadcast(Kernels.I, data.get(Kernels.INT, p + highAt))
                     .lanewise(VectorOperators.ROR, LegacyQuants.HIGH_BIT_ROTATION);
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
-                IntVector v = Kernels.unsignedInts(data, p + 6 + j);
+                IntVector v = Kernels.unsignedInts(data, p + nibblesAt + j);
                 IntVector lo = v.and(0xF).or(high.lanewise(VectorOperators.ROR, j).and(16));
                 IntVector hi = v.lanewise(VectorOperators.LSHR, 4).or(high.lanewise(VectorOperators.ROR, 16 + j).and(16));
                 s = Kernels.toFloat(lo).fma(FloatVector.fromArray(F, xf, xo + 32 * b + j), s);
                 s = Kernels.toFloat(hi).fma(FloatVector.fromArray(F, xf, xo + 32 * b + 16 + j), s);
             }
-            float isum = s.reduceLanes(VectorOperators.ADD) - 16f * xs[go + b];
+            float isum = s.reduceLanes(VectorOperators.ADD);
+            if (hasMins) {
+                macc = Math.fma(Kernels.f16(data, p + 2), xs[go + b], macc);
+            } else {
+                isum -= 16f * xs[go + b];
+            }
             acc = Math.fma(isum, Kernels.f16(data, p) * xd[go + b], acc);
         }
-        return acc;
+        return hasMins ? acc + macc : acc;
     }
 
-    /** Row {@code row}'s values plus 8 (unbiased minus 8) as floats, its block scales. */
+    /** Row {@code row}'s values plus 8 - bias (unsigned values, minus 8 for Q5_0, plus 8 for Q5_1) as floats. */
     @Override
-    void decodeForLanes(int row, float[] q, int qo, float[] d, int dO) {
+    void decodeForLanes(int row, float[] q, int qo, float[] d, float[] m, int dO) {
         long base = row * rowBytes;
         for (int b = 0; b < blocks; b++) {
-            long p = base + b * 22L;
+            long p = base + (long) b * blockBytes;
             d[dO + b] = Kernels.f16(data, p);
-            LegacyQuants.fiveBits(data, p + 6, data.get(Kernels.INT, p + 2), q, qo + 32 * b, 8);
+            if (hasMins) {
+                m[dO + b] = Kernels.f16(data, p + 2);
+            }
+            LegacyQuants.fiveBits(data, p + nibblesAt, data.get(Kernels.INT, p + highAt), q, qo + 32 * b, bias - 8);
         }
     }
 
     @Override
-    void decodeGroup(int g, float[] q, float[] d) {
+    void decodeGroup(int g, float[] q, float[] d, float[] m) {
         long base = (long) g * blocks * groupBlockBytes;
+        int off = 8 - bias;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
             RowGroups.scales(packed, p).intoArray(d, b * L);
-            IntVector hw = IntVector.fromMemorySegment(Kernels.I, packed, p + 2L * L, Kernels.LE);
-            for (int m = 0; m < 8; m++) {
-                // lane k: byte 2m of row k in bits 0-7, byte 2m + 1 in bits 16-23
-                IntVector v = pairBytes(p + 6L * L + (long) m * 2 * L).reinterpretAsInts();
-                int e = 32 * b + 2 * m;
-                Kernels.toFloat(v.and(0xF).or(bit4(hw, m)).sub(8)).intoArray(q, e * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF).or(bit4(hw, m + 8)).sub(8))
+            if (hasMins) {
+                RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
+            }
+            IntVector hw = IntVector.fromMemorySegment(Kernels.I, packed, p + wordsAt, Kernels.LE);
+            for (int j = 0; j < 8; j++) {
+                // lane k: byte 2j of row k in bits 0-7, byte 2j + 1 in bits 16-23
+                IntVector v = pairBytes(p + quantsAt + (long) j * 2 * L).reinterpretAsInts();
+                int e = 32 * b + 2 * j;
+                Kernels.toFloat(v.and(0xF).or(bit4(hw, j)).add(off)).intoArray(q, e * L);
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF).or(bit4(hw, j + 8)).add(off))
                         .intoArray(q, (e + 16) * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF).or(bit4(hw, 16 + m)).sub(8))
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF).or(bit4(hw, 16 + j)).add(off))
                         .intoArray(q, (e + 1) * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 20).or(bit4(hw, 24 + m)).sub(8))
+                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 20).or(bit4(hw, 24 + j)).add(off))
                         .intoArray(q, (e + 17) * L);
             }
         }
