@@ -73,7 +73,6 @@ final class Q4Matrix extends RowGroupMatrix {
         long base = (long) g * blocks * groupBlockBytes;
         ShortVector zs = ShortVector.zero(S2);
         FloatVector acc = FloatVector.zero(F);
-        FloatVector macc = acc;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
             long q = p + quantsAt;
@@ -88,14 +87,12 @@ final class Q4Matrix extends RowGroupMatrix {
             IntVector isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(v.lanewise(VectorOperators.ASHR, 16));
             FloatVector f = (FloatVector) isum.convert(VectorOperators.I2F, 0);
-            if (hasMins) {
-                macc = RowGroups.scales(packed, p + minsAt).fma(FloatVector.broadcast(F, xs[go + b]), macc);
-            } else {
+            if (bias != 0) {
                 f = f.sub(8f * xs[go + b]);
             }
             acc = f.fma(RowGroups.scales(packed, p).mul(xd[go + b]), acc);
         }
-        (hasMins ? acc.add(macc) : acc).intoArray(out, o);
+        acc.intoArray(out, o);
     }
 
     /**
@@ -146,7 +143,6 @@ final class Q4Matrix extends RowGroupMatrix {
         return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
     }
 
-    /** Row r's nibbles (0..15, not yet minus 8) as floats from q[qo], its block scales from d[dO]. */
     /** Row {@code row}'s nibbles plus 8 - bias as floats (Q4_0: the nibbles; Q4_1: nibble + 8), scales, minimums. */
     @Override
     void decodeForLanes(int row, float[] q, int qo, float[] d, float[] m, int dO) {

@@ -74,7 +74,6 @@ final class Q5Matrix extends RowGroupMatrix {
         long base = (long) g * blocks * groupBlockBytes;
         ShortVector zs = ShortVector.zero(S2);
         FloatVector acc = FloatVector.zero(F);
-        FloatVector macc = acc;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
             // lane 2k: row k's bits of even elements (bit i: element 2i), lane 2k + 1: of odd ones
@@ -98,15 +97,13 @@ final class Q5Matrix extends RowGroupMatrix {
                     .add(a.lanewise(VectorOperators.ASHR, 16))
                     .add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                             .add(c.lanewise(VectorOperators.ASHR, 16)));
-            FloatVector f = Kernels.toFloat(isum);
-            if (hasMins) {
-                macc = RowGroups.scales(packed, p + minsAt).fma(FloatVector.broadcast(F, xs[go + b]), macc);
-            } else {
+            FloatVector f = (FloatVector) isum.convert(VectorOperators.I2F, 0);
+            if (bias != 0) {
                 f = f.sub(16f * xs[go + b]);
             }
             acc = f.fma(RowGroups.scales(packed, p).mul(xd[go + b]), acc);
         }
-        (hasMins ? acc.add(macc) : acc).intoArray(out, o);
+        acc.intoArray(out, o);
     }
 
     /**

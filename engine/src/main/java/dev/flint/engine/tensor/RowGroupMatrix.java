@@ -94,7 +94,10 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         return rowDot(row, x, token);
     }
 
-    /** Group g's L rows times token t into {@code out[o .. o + L)}, from the repacked bytes. */
+    /**
+     * Group g's L rows times token t into {@code out[o .. o + L)}, from the repacked bytes: the main chain only (the
+     * minimum chain is added after it).
+     */
     abstract void groupDot(int g, Activations x, int t, float[] out, int o);
 
     /** Row {@code row} times token t from the mapped bytes: the same chain as {@link #groupDot}. */
@@ -134,6 +137,9 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         for (int g = g0; g < g1; g++) {
             for (int t = 0; t < n; t++) { // the group stays in the cache from one token to the next
                 groupDot(g, x, t, out, t * outStride + g * L);
+                if (hasMins) {
+                    addGroupMinChain(g, x, t, out, t * outStride + g * L);
+                }
             }
         }
         rowByRow(x, out, outStride, Math.max(rowFrom, g1 * L), rowTo);
@@ -145,6 +151,22 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
                 out[t * outStride + r] = rowDot(r, x, t);
             }
         }
+    }
+
+    /**
+     * Group g's minimum chains for token t, added to {@code out[o .. o + L)}: {@code out + macc}, macc the chain
+     * {@code fma(m_w,b, s_x,b, macc)} over the blocks, one row per lane. A pass of its own: inside the single-token
+     * kernels it made C2 stop inlining their vector helpers and box every vector (Q5_1 generation at half speed).
+     */
+    private void addGroupMinChain(int g, Activations x, int t, float[] out, int o) {
+        float[] xs = x.xsum;
+        int go = t * blocks;
+        long base = (long) g * blocks * groupBlockBytes + minsAt;
+        FloatVector macc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            macc = RowGroups.scales(packed, base + b * groupBlockBytes).fma(FloatVector.broadcast(F, xs[go + b]), macc);
+        }
+        FloatVector.fromArray(F, out, o).add(macc).intoArray(out, o);
     }
 
     /** 2L packed bytes (bytes j and j + 1 of L rows) zero-extended to 2L shorts. */
