@@ -408,8 +408,7 @@ final class LegacyQuants {
     static void fiveBits(MemorySegment data, long p, int qh, float[] q, int o, int bias) {
         IntVector high = IntVector.broadcast(Kernels.I, qh).lanewise(VectorOperators.ROR, HIGH_BIT_ROTATION);
         for (int j = 0; j < 16; j += L) {
-            IntVector v = (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, p + j, Kernels.LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
+            IntVector v = Kernels.unsignedInts(data, p + j);
             ((FloatVector) v.and(0xF).or(high.lanewise(VectorOperators.ROR, j).and(16)).sub(bias)
                     .convert(VectorOperators.I2F, 0)).intoArray(q, o + j);
             ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).or(high.lanewise(VectorOperators.ROR, 16 + j).and(16))

@@ -1,6 +1,5 @@
 package dev.flint.engine.tensor;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -114,7 +113,7 @@ final class Q4Matrix extends RowGroupMatrix {
             long p = base + (long) b * blockBytes;
             FloatVector s = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
-                IntVector v = nibbleBytes(p + qo + j);
+                IntVector v = Kernels.unsignedInts(data, p + qo + j);
                 s = lowNibbles(v).fma(FloatVector.fromArray(F, xf, xo + 32 * b + j), s);
                 s = highNibbles(v).fma(FloatVector.fromArray(F, xf, xo + 32 * b + 16 + j), s);
             }
@@ -127,12 +126,6 @@ final class Q4Matrix extends RowGroupMatrix {
             acc = Math.fma(isum, Kernels.f16(data, p) * xd[go + b], acc);
         }
         return hasMins ? acc + macc : acc;
-    }
-
-    /** L bytes of nibbles from the mapped row, zero-extended to ints. */
-    private IntVector nibbleBytes(long p) {
-        return (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, p, Kernels.LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
     }
 
     private static FloatVector lowNibbles(IntVector v) {
@@ -156,7 +149,7 @@ final class Q4Matrix extends RowGroupMatrix {
                 m[dO + b] = Kernels.f16(data, p + 2);
             }
             for (int j = 0; j < 16; j += L) {
-                IntVector v = nibbleBytes(p + qb + j);
+                IntVector v = Kernels.unsignedInts(data, p + qb + j);
                 Kernels.toFloat(v.and(0xF).add(off)).intoArray(q, qo + 32 * b + j);
                 Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).add(off)).intoArray(q, qo + 32 * b + 16 + j);
             }
