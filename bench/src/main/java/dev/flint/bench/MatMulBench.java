@@ -47,8 +47,11 @@ public class MatMulBench {
     @Param({"2"})
     int threads;
 
-    int rows = 4864;
-    int cols = 896;
+    @Param({"4864"})
+    int rows;
+
+    @Param({"896"})
+    int cols;
 
     private Arena arena;
     private WorkerPool pool;

@@ -38,6 +38,8 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
      * lanes, per token (measured: from four tokens on, one pass with the lanes partly empty costs no more).
      */
     static final int LANE_BATCH = 4;
+    /** Bytes of token-lane activations per chunk of a batch (they stay in a 1 MiB L2 cache beside the decoded group). */
+    private static final int CHUNK_BYTES = 640 * 1024;
     /** 2L bytes and 2L shorts: bytes j and j + 1 of a repacked group's L rows, widened. */
     static final VectorSpecies<Byte> B2 = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
     static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, F.vectorShape());
@@ -127,8 +129,14 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
             Scratch s = SCRATCH.get();
             s.ensure(cols);
             tokensInLanesByRows(s, x, out, outStride, rowFrom, Math.min(rowTo, g0 * L));
-            for (int g = g0; g < g1; g++) {
-                tokensInLanes(s, g, x, out, outStride);
+            // token chunks whose activations stay in the L2 cache while every group of the range passes over them
+            int tokenGroups = (n + L - 1) / L;
+            int chunk = Math.max(3, CHUNK_BYTES / (cols * L * Float.BYTES)); // three for rows4x3
+            for (int c0 = 0; c0 < tokenGroups; c0 += chunk) {
+                int c1 = Math.min(tokenGroups, c0 + chunk);
+                for (int g = g0; g < g1; g++) {
+                    tokensInLanes(s, g, x, out, outStride, c0, c1, c1 == tokenGroups);
+                }
             }
             tokensInLanesByRows(s, x, out, outStride, Math.max(rowFrom, g1 * L), rowTo);
             return;
@@ -186,14 +194,15 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
      * Group g decoded once (values plus 8 as floats, scales), then for each four of its rows and each group of L tokens the
      * block chain with the tokens in the lanes; activations come from {@link Activations#lanes}.
      */
-    private void tokensInLanes(Scratch s, int g, Activations x, float[] out, int outStride) {
+    private void tokensInLanes(Scratch s, int g, Activations x, float[] out, int outStride, int tgFrom, int tgTo,
+            boolean last) {
         decodeGroup(g, s.q, s.d, s.m);
         Tile w = s.tile;
         for (int k = 0; k < L; k += 4) {
             w.set(s.q, s.d, k, 1, L, k, 1, L); // element-major: q[e * L + k], d[b * L + k]
-            rowsInTiles(s, w, x, out, outStride, g * L + k);
+            rowsInTiles(s, w, x, out, outStride, g * L + k, tgFrom, tgTo);
         }
-        if (hasMins) {
+        if (hasMins && last) {
             for (int k = 0; k < L; k++) {
                 addMinChain(s, s.m, k, L, x, out, outStride, g * L + k);
             }
@@ -231,7 +240,7 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
                 decodeForLanes(r + k, s.q, k * cols, s.d, s.m, k * blocks);
             }
             w.set(s.q, s.d, 0, cols, 1, 0, blocks, 1); // row-major: q[k * cols + e], d[k * blocks + b]
-            rowsInTiles(s, w, x, out, outStride, r);
+            rowsInTiles(s, w, x, out, outStride, r, 0, (x.tokens() + L - 1) / L);
             if (hasMins) {
                 for (int k = 0; k < 4; k++) {
                     addMinChain(s, s.m, k * blocks, 1, x, out, outStride, r + k);
@@ -242,10 +251,13 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
     }
 
     /** The four rows of tile w (rows r..r+3) times every token group. */
-    private void rowsInTiles(Scratch s, Tile w, Activations x, float[] out, int outStride, int r) {
+    private void rowsInTiles(Scratch s, Tile w, Activations x, float[] out, int outStride, int r, int tgFrom,
+            int tokenGroups) {
         int n = x.tokens();
-        int tokenGroups = (n + L - 1) / L;
-        int tg = 0;
+        int tg = tgFrom;
+        for (; tg + 3 <= tokenGroups; tg += 3) {
+            rows4x3(s, w, x, tg, out, outStride, r, n);
+        }
         for (; tg + 2 <= tokenGroups; tg += 2) {
             rows4x2(s, w, x, tg, out, outStride, r, n);
         }
@@ -355,6 +367,88 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         c2.intoArray(tmp, 2 * L);
         c3.intoArray(tmp, 3 * L);
         scatter(tmp, tg + 1, out, outStride, r, n);
+    }
+
+    /**
+     * {@link #rows4} for token groups tg, tg + 1 and tg + 2 at once: twelve independent FMA chains, enough to keep both
+     * FMA units busy through each chain's latency (same operations per token).
+     */
+    private void rows4x3(Scratch s, Tile w, Activations x, int tg, float[] out, int outStride, int r, int n) {
+        float[] q = w.q;
+        float[] d = w.d;
+        int qs = w.rowStride, es = w.elementStride, ds = w.scaleRowStride, bs = w.blockStride;
+        float[] xl = x.lanes;
+        float[] dl = x.laneScales;
+        float[] sl = x.laneSums;
+        int xo = tg * cols * L;
+        int xo2 = xo + cols * L;
+        int xo3 = xo2 + cols * L;
+        int bo = tg * blocks * L;
+        int bo2 = bo + blocks * L;
+        int bo3 = bo2 + blocks * L;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z, g0 = z, g1 = z, g2 = z, g3 = z;
+        for (int b = 0; b < blocks; b++) {
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z, t0 = z, t1 = z, t2 = z, t3 = z, u0 = z, u1 = z, u2 = z, u3 = z;
+            int e0 = 32 * b;
+            for (int e = e0; e < e0 + 32; e++) {
+                FloatVector xv = FloatVector.fromArray(F, xl, xo + e * L);
+                FloatVector yv = FloatVector.fromArray(F, xl, xo2 + e * L);
+                FloatVector zv = FloatVector.fromArray(F, xl, xo3 + e * L);
+                int qe = w.q0 + e * es;
+                FloatVector v = FloatVector.broadcast(F, q[qe]);
+                s0 = xv.fma(v, s0);
+                t0 = yv.fma(v, t0);
+                u0 = zv.fma(v, u0);
+                v = FloatVector.broadcast(F, q[qe + qs]);
+                s1 = xv.fma(v, s1);
+                t1 = yv.fma(v, t1);
+                u1 = zv.fma(v, u1);
+                v = FloatVector.broadcast(F, q[qe + 2 * qs]);
+                s2 = xv.fma(v, s2);
+                t2 = yv.fma(v, t2);
+                u2 = zv.fma(v, u2);
+                v = FloatVector.broadcast(F, q[qe + 3 * qs]);
+                s3 = xv.fma(v, s3);
+                t3 = yv.fma(v, t3);
+                u3 = zv.fma(v, u3);
+            }
+            int db = w.d0 + b * bs;
+            FloatVector bias = FloatVector.fromArray(F, sl, bo + b * L);
+            FloatVector dx = FloatVector.fromArray(F, dl, bo + b * L);
+            a0 = s0.sub(bias).fma(dx.mul(d[db]), a0);
+            a1 = s1.sub(bias).fma(dx.mul(d[db + ds]), a1);
+            a2 = s2.sub(bias).fma(dx.mul(d[db + 2 * ds]), a2);
+            a3 = s3.sub(bias).fma(dx.mul(d[db + 3 * ds]), a3);
+            bias = FloatVector.fromArray(F, sl, bo2 + b * L);
+            dx = FloatVector.fromArray(F, dl, bo2 + b * L);
+            c0 = t0.sub(bias).fma(dx.mul(d[db]), c0);
+            c1 = t1.sub(bias).fma(dx.mul(d[db + ds]), c1);
+            c2 = t2.sub(bias).fma(dx.mul(d[db + 2 * ds]), c2);
+            c3 = t3.sub(bias).fma(dx.mul(d[db + 3 * ds]), c3);
+            bias = FloatVector.fromArray(F, sl, bo3 + b * L);
+            dx = FloatVector.fromArray(F, dl, bo3 + b * L);
+            g0 = u0.sub(bias).fma(dx.mul(d[db]), g0);
+            g1 = u1.sub(bias).fma(dx.mul(d[db + ds]), g1);
+            g2 = u2.sub(bias).fma(dx.mul(d[db + 2 * ds]), g2);
+            g3 = u3.sub(bias).fma(dx.mul(d[db + 3 * ds]), g3);
+        }
+        float[] tmp = s.lanes; // vectors go through an array: as arguments of a call the JIT may not inline, they would be boxed
+        a0.intoArray(tmp, 0);
+        a1.intoArray(tmp, L);
+        a2.intoArray(tmp, 2 * L);
+        a3.intoArray(tmp, 3 * L);
+        scatter(tmp, tg, out, outStride, r, n);
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, L);
+        c2.intoArray(tmp, 2 * L);
+        c3.intoArray(tmp, 3 * L);
+        scatter(tmp, tg + 1, out, outStride, r, n);
+        g0.intoArray(tmp, 0);
+        g1.intoArray(tmp, L);
+        g2.intoArray(tmp, 2 * L);
+        g3.intoArray(tmp, 3 * L);
+        scatter(tmp, tg + 2, out, outStride, r, n);
     }
 
     /** tmp[k * L + i] is row r + k's value for token tg * L + i: to the tokens' output rows. */

@@ -31,6 +31,20 @@ class RowGroupMatrixTest {
         assertEveryPathExact(type, bytes, rows, cols);
     }
 
+    /**
+     * Wide rows and a long batch: the tokens run in several chunks of token groups (three groups each at 4096
+     * columns), and in tiles of three, two and one group; the results are the same.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1"})
+    void longBatchesOfWideRowsRunInTokenChunksWithTheSameResults(GgmlType type) {
+        int rows = 40;
+        int cols = 4096;
+        byte[] bytes = RandomWeights.bytes(type, (long) rows * cols, 8);
+        SplittableRandom r = new SplittableRandom(10);
+        assertEveryPathExact(type, bytes, rows, cols, (t, i) -> (float) r.nextGaussian(), new int[] {100, 120});
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void infiniteScalesRunRowByRowWithTheSameResults(GgmlType type) {
@@ -74,9 +88,13 @@ class RowGroupMatrixTest {
     }
 
     private static void assertEveryPathExact(GgmlType type, byte[] bytes, int rows, int cols, Input input) {
+        assertEveryPathExact(type, bytes, rows, cols, input, new int[] {1, 2, 3, 4, 7, 8, 9, 16, 17, 40});
+    }
+
+    private static void assertEveryPathExact(GgmlType type, byte[] bytes, int rows, int cols, Input input, int[] batches) {
         MemorySegment data = MemorySegment.ofArray(bytes);
         WeightMatrix w = WeightMatrix.of(type, data, rows, cols);
-        for (int n : new int[] {1, 2, 3, 4, 7, 8, 9, 16, 17, 40}) {
+        for (int n : batches) {
             float[] in = new float[n * cols];
             for (int i = 0; i < in.length; i++) {
                 in[i] = input.value(i / cols, i);
