@@ -587,9 +587,12 @@ final class KQuants {
         protected void decodeInts(long p, float[] q, int o) {
             for (int j = 0; j < 4; j++) {
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector v = Kernels.bytes(data, p + 16 + 32 * j + l);
-                    Kernels.toFloat(v.and((byte) 0xF)).intoArray(q, o + 64 * j + l);
-                    Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4)).intoArray(q, o + 64 * j + 32 + l);
+                    // int lanes (byte-lane shifts are emulated) and no vector helpers (left out of line, they box)
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, p + 16 + 32 * j + l,
+                            Kernels.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
+                    ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).intoArray(q, o + 64 * j + l);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
+                            .intoArray(q, o + 64 * j + 32 + l);
                 }
             }
         }

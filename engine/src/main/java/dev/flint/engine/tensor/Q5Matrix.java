@@ -168,23 +168,23 @@ final class Q5Matrix extends RowGroupMatrix {
                 RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
             }
             IntVector hw = IntVector.fromMemorySegment(Kernels.I, packed, p + wordsAt, Kernels.LE);
+            // written out without helpers: left out of line, they boxed every vector (JFR allocation samples)
             for (int j = 0; j < 8; j++) {
                 // lane k: byte 2j of row k in bits 0-7, byte 2j + 1 in bits 16-23
                 IntVector v = pairBytes(p + quantsAt + (long) j * 2 * L).reinterpretAsInts();
                 int e = 32 * b + 2 * j;
-                Kernels.toFloat(v.and(0xF).or(bit4(hw, j)).add(off)).intoArray(q, e * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 4).and(0xF).or(bit4(hw, j + 8)).add(off))
+                IntVector h0 = hw.lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector h1 = hw.lanewise(VectorOperators.LSHR, j + 8).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector h2 = hw.lanewise(VectorOperators.LSHR, 16 + j).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector h3 = hw.lanewise(VectorOperators.LSHR, 24 + j).and(1).lanewise(VectorOperators.LSHL, 4);
+                ((FloatVector) v.and(0xF).or(h0).add(off).convert(VectorOperators.I2F, 0)).intoArray(q, e * L);
+                ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h1).add(off).convert(VectorOperators.I2F, 0))
                         .intoArray(q, (e + 16) * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 16).and(0xF).or(bit4(hw, 16 + j)).add(off))
+                ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0xF).or(h2).add(off).convert(VectorOperators.I2F, 0))
                         .intoArray(q, (e + 1) * L);
-                Kernels.toFloat(v.lanewise(VectorOperators.LSHR, 20).or(bit4(hw, 24 + j)).add(off))
+                ((FloatVector) v.lanewise(VectorOperators.LSHR, 20).or(h3).add(off).convert(VectorOperators.I2F, 0))
                         .intoArray(q, (e + 17) * L);
             }
         }
-    }
-
-    /** Bit i of every lane, moved to bit 4. */
-    private static IntVector bit4(IntVector w, int i) {
-        return w.lanewise(VectorOperators.LSHR, i).and(1).lanewise(VectorOperators.LSHL, 4);
     }
 }
