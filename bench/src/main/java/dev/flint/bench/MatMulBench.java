@@ -62,7 +62,7 @@ public class MatMulBench {
     @Setup(Level.Trial)
     public void setup() {
         GgmlType t = GgmlType.valueOf(type);
-        int c = t.blockSize == 256 ? 1024 : cols; // K-quants need rows of a multiple of 256
+        int c = t.blockSize == 256 && cols % 256 != 0 ? 1024 : cols; // K-quants need rows of a multiple of 256
         arena = Arena.ofShared();
         byte[] bytes = RandomWeights.bytes(t, (long) rows * c, 7);
         MemorySegment seg = arena.allocate(bytes.length, 64);

@@ -117,7 +117,8 @@ public final class Activations {
         }
         tokens = n;
         boolean q8_1 = format == ActivationFormat.Q8_1;
-        hasLanes = (format == ActivationFormat.Q8_0 || q8_1) && n >= RowGroupMatrix.LANE_BATCH;
+        hasLanes = (format == ActivationFormat.Q8_0 || q8_1 || format == ActivationFormat.Q8_K)
+                && n >= RowGroupMatrix.LANE_BATCH;
         if (hasLanes) {
             transposeToLanes(n);
         }

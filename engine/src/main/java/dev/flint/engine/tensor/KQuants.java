@@ -216,10 +216,28 @@ final class KQuants {
             // activations (a whole prompt's take 10 MB at 4864 columns) are read from memory once per tile, not once
             // per row
             Scaled[] tl = tile(cols);
+            boolean inLanes = x.hasLanes() && n >= LANES_BATCH && L == 16;
             for (int r0 = rowFrom; r0 < rowTo; r0 += TILE_ROWS) {
                 int rows = Math.min(TILE_ROWS, rowTo - r0);
                 for (int k = 0; k < rows; k++) {
                     decodeScaled(r0 + k, tl[k]);
+                }
+                if (inLanes) {
+                    LaneScratch ls = LANE_SCRATCH.get();
+                    ls.ensure(cols);
+                    int groups = (n + 15) / 16;
+                    int k = 0;
+                    for (; k + 4 <= rows; k += 4) {
+                        for (int tg = 0; tg < groups; tg += 3) {
+                            lanes4x3(tl, k, ls, x, tg, groups - 1, r0, out, outStride);
+                        }
+                    }
+                    for (; k < rows; k++) {
+                        for (int t = 0; t < n; t++) {
+                            out[t * outStride + r0 + k] = dotScaled(tl[k], x, t);
+                        }
+                    }
+                    continue;
                 }
                 int t = 0;
                 for (; t + 4 <= n; t += 4) {
@@ -241,6 +259,129 @@ final class KQuants {
                 for (; t < n; t++) {
                     for (int k = 0; k < rows; k++) {
                         out[t * outStride + r0 + k] = dotScaled(tl[k], x, t);
+                    }
+                }
+            }
+        }
+
+        /** Batches from this size on take {@link #lanes4x3} (three groups of 16 tokens per tile). */
+        static final int LANES_BATCH = 33;
+        private static final ThreadLocal<LaneScratch> LANE_SCRATCH = ThreadLocal.withInitial(LaneScratch::new);
+
+        /** Per-thread buffers of {@link #lanes4x3}, shared by all K-quant matrices (sized for the widest). */
+        private static final class LaneScratch {
+            float[] products = new float[0];
+            final float[] sums = new float[8 * 12 * 16];
+            final float[] lanes = new float[32];
+
+            void ensure(int cols) {
+                if (products.length < cols / 256 * 12 * 16) {
+                    products = new float[cols / 256 * 12 * 16];
+                }
+            }
+        }
+
+        /**
+         * Decoded rows k0..k0+3 of the tile times token groups tg, tg + 1 and tg + 2 (groups past {@code lastGroup}
+         * repeat it; their results are not written), the tokens in the lanes ({@link Activations#lanes}), with
+         * {@link #dotScaled}'s operations per token: for each lane k of llama.cpp's eight (positions 4k..4k+3 of every
+         * 32), the exact sum of the super-block's 32 products, then {@code acc_k = fma(sum, d_x * d_w, acc_k)} along
+         * the super-blocks, and {@link #finish}. One lane k at a time keeps twelve sums and twelve accumulators in
+         * registers; the twelve {@code d_x * d_w} of each super-block are computed once before. Written out in full:
+         * C2 boxes vectors passed to helpers it does not inline.
+         */
+        private void lanes4x3(Scaled[] tl, int k0, LaneScratch s, Activations x, int tg, int lastGroup, int r0,
+                float[] out, int outStride) {
+            float[] q0 = tl[k0].q, q1 = tl[k0 + 1].q, q2 = tl[k0 + 2].q, q3 = tl[k0 + 3].q;
+            float[] dd = s.products;
+            float[] xl = x.lanes;
+            float[] dl = x.laneScales;
+            int blocks = cols / 32;
+            int nb = cols / 256;
+            int g1 = Math.min(tg + 1, lastGroup), g2 = Math.min(tg + 2, lastGroup);
+            int xo = tg * cols * 16, yo = g1 * cols * 16, zo = g2 * cols * 16;
+            int xb = tg * blocks * 16, yb = g1 * blocks * 16, zb = g2 * blocks * 16;
+            for (int b = 0; b < nb; b++) {
+                FloatVector dx = FloatVector.fromArray(F512, dl, xb + 128 * b);
+                FloatVector dy = FloatVector.fromArray(F512, dl, yb + 128 * b);
+                FloatVector dz = FloatVector.fromArray(F512, dl, zb + 128 * b);
+                for (int k = 0; k < 4; k++) {
+                    float w = tl[k0 + k].d[b];
+                    int o = 192 * b + 48 * k;
+                    dx.mul(w).intoArray(dd, o);
+                    dy.mul(w).intoArray(dd, o + 16);
+                    dz.mul(w).intoArray(dd, o + 32);
+                }
+            }
+            float[] sums = s.sums;
+            for (int lane = 0; lane < 8; lane++) {
+                FloatVector z = FloatVector.zero(F512);
+                FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
+                for (int b = 0; b < nb; b++) {
+                    FloatVector s0 = z, s1 = z, s2 = z, s3 = z, t0 = z, t1 = z, t2 = z, t3 = z, u0 = z, u1 = z, u2 = z,
+                            u3 = z;
+                    for (int sub = 0; sub < 8; sub++) {
+                        int e0 = 256 * b + 32 * sub + 4 * lane;
+                        for (int e = e0; e < e0 + 4; e++) {
+                            FloatVector xv = FloatVector.fromArray(F512, xl, xo + 16 * e);
+                            FloatVector yv = FloatVector.fromArray(F512, xl, yo + 16 * e);
+                            FloatVector zv = FloatVector.fromArray(F512, xl, zo + 16 * e);
+                            FloatVector v = FloatVector.broadcast(F512, q0[e]);
+                            s0 = xv.fma(v, s0);
+                            t0 = yv.fma(v, t0);
+                            u0 = zv.fma(v, u0);
+                            v = FloatVector.broadcast(F512, q1[e]);
+                            s1 = xv.fma(v, s1);
+                            t1 = yv.fma(v, t1);
+                            u1 = zv.fma(v, u1);
+                            v = FloatVector.broadcast(F512, q2[e]);
+                            s2 = xv.fma(v, s2);
+                            t2 = yv.fma(v, t2);
+                            u2 = zv.fma(v, u2);
+                            v = FloatVector.broadcast(F512, q3[e]);
+                            s3 = xv.fma(v, s3);
+                            t3 = yv.fma(v, t3);
+                            u3 = zv.fma(v, u3);
+                        }
+                    }
+                    int o = 192 * b;
+                    a0 = s0.fma(FloatVector.fromArray(F512, dd, o), a0);
+                    b0 = t0.fma(FloatVector.fromArray(F512, dd, o + 16), b0);
+                    c0 = u0.fma(FloatVector.fromArray(F512, dd, o + 32), c0);
+                    a1 = s1.fma(FloatVector.fromArray(F512, dd, o + 48), a1);
+                    b1 = t1.fma(FloatVector.fromArray(F512, dd, o + 64), b1);
+                    c1 = u1.fma(FloatVector.fromArray(F512, dd, o + 80), c1);
+                    a2 = s2.fma(FloatVector.fromArray(F512, dd, o + 96), a2);
+                    b2 = t2.fma(FloatVector.fromArray(F512, dd, o + 112), b2);
+                    c2 = u2.fma(FloatVector.fromArray(F512, dd, o + 128), c2);
+                    a3 = s3.fma(FloatVector.fromArray(F512, dd, o + 144), a3);
+                    b3 = t3.fma(FloatVector.fromArray(F512, dd, o + 160), b3);
+                    c3 = u3.fma(FloatVector.fromArray(F512, dd, o + 176), c3);
+                }
+                int o = 192 * lane;
+                a0.intoArray(sums, o);
+                b0.intoArray(sums, o + 16);
+                c0.intoArray(sums, o + 32);
+                a1.intoArray(sums, o + 48);
+                b1.intoArray(sums, o + 64);
+                c1.intoArray(sums, o + 80);
+                a2.intoArray(sums, o + 96);
+                b2.intoArray(sums, o + 112);
+                c2.intoArray(sums, o + 128);
+                a3.intoArray(sums, o + 144);
+                b3.intoArray(sums, o + 160);
+                c3.intoArray(sums, o + 176);
+            }
+            int n = x.tokens();
+            float[] a = s.lanes;
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 3 && tg + j <= lastGroup; j++) {
+                    int c = 48 * k + 16 * j;
+                    for (int h = 0, t = (tg + j) * 16; h < 16 && t < n; h++, t++) {
+                        for (int lane = 0; lane < 8; lane++) {
+                            a[4 * lane] = sums[192 * lane + c + h];
+                        }
+                        out[t * outStride + r0 + k0 + k] = finish(tl[k0 + k], a, 0, x, t * blocks, nb);
                     }
                 }
             }

@@ -64,4 +64,35 @@ class KernelConsistencyTest {
             assertEquals(w.dot(rr, one, 0), single[rr], 0f, type + " single-token row " + rr);
         }
     }
+
+    /**
+     * Long batches take the tiled kernels (tokens in lanes, several groups of 16 per tile, the last group partial;
+     * row ranges that split the tiles): every result equals the single-token dot product bit for bit.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void longBatchesEqualSingleTokensExactly(GgmlType type) {
+        int rows = 30;
+        int cols = 768;
+        byte[] bytes = RandomWeights.bytes(type, (long) rows * cols, 12);
+        WeightMatrix w = WeightMatrix.of(type, MemorySegment.ofArray(bytes), rows, cols);
+        SplittableRandom r = new SplittableRandom(4);
+        for (int tokens : new int[] {40, 100}) {
+            float[] in = new float[tokens * cols];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = (float) (r.nextGaussian() * (1 + i % 5));
+            }
+            Activations x = new Activations(w.activationFormat(), tokens, cols);
+            x.set(in, cols, tokens);
+            float[] batch = new float[tokens * rows];
+            w.matmul(x, batch, rows, 0, 13);
+            w.matmul(x, batch, rows, 13, rows);
+            for (int t = 0; t < tokens; t++) {
+                for (int rr = 0; rr < rows; rr++) {
+                    assertEquals(w.dot(rr, x, t), batch[t * rows + rr], 0f,
+                            type + " batch of " + tokens + " row " + rr + " token " + t);
+                }
+            }
+        }
+    }
 }
