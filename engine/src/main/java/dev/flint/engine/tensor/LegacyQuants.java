@@ -198,7 +198,10 @@ final class LegacyQuants {
             float[][] tl = tile.get();
             float[] lanes = tl[2 * TILE_ROWS];
             int r = rowFrom;
-            if (n >= Activations.PLANE_BATCH) {
+            if (wide && x.hasLanes() && n >= LANES_BATCH && Kernels.L == 16 && laneChunk() >= 4) {
+                tokensInLanes(x, out, outStride, rowFrom, rowTo);
+                r = rowFrom + (rowTo - rowFrom) / TILE_ROWS * TILE_ROWS;
+            } else if (n >= Activations.PLANE_BATCH) {
                 int pairs = (n + 1) / 2;
                 int chunk = Math.max(2, CHUNK_BYTES / (8 * cols) & ~1); // pairs whose planes take CHUNK_BYTES
                 int end = rowFrom + (rowTo - rowFrom) / TILE_ROWS * TILE_ROWS;
@@ -239,6 +242,161 @@ final class LegacyQuants {
             for (; r < rowTo; r++) {
                 for (int t = 0; t < n; t++) {
                     out[t * outStride + r] = fusedDot(r, x, t, lanes);
+                }
+            }
+        }
+
+        /** Batches from this size on take {@link #lanes4x2} (two groups of 16 tokens per tile). */
+        static final int LANES_BATCH = 32;
+        /** Bytes of token-lane activations per chunk of a batch, kept in the L2 cache while the row tiles pass. */
+        private static final int LANE_CHUNK_BYTES = 640 * 1024;
+        private static final ThreadLocal<LaneScratch> LANE_SCRATCH = ThreadLocal.withInitial(LaneScratch::new);
+
+        /** Per-thread buffers of {@link #lanes4x2}, shared by all Q8_0 matrices (sized for the widest). */
+        private static final class LaneScratch {
+            float[] rows = new float[0];
+            float[] scales = new float[0];
+            float[] products = new float[0];
+            final float[] sums = new float[8 * 8 * 16];
+
+            void ensure(int cols) {
+                if (rows.length < 4 * cols) {
+                    rows = new float[4 * cols];
+                    scales = new float[4 * (cols / 32)];
+                    products = new float[cols / 32 * 8 * 16];
+                }
+            }
+        }
+
+        /**
+         * Token groups per chunk of {@link #tokensInLanes}. Wide rows (4864 columns) fit only two, and decoding the
+         * rows again for every chunk of two made the tokens-in-lanes product slower than {@link #tile4x2} (one thread,
+         * 896 x 4864 at 512 tokens: 81 against 76 ms; 4864 x 896: 48-57 against 80 ms), so they keep the planes.
+         */
+        private int laneChunk() {
+            return LANE_CHUNK_BYTES / (cols * 16 * Float.BYTES) & ~1;
+        }
+
+        /**
+         * Batches with the tokens in the lanes ({@link Activations#lanes}), in chunks of token groups that stay in the
+         * L2 cache: for each four rows (decoded to floats once per chunk), two token groups at a time.
+         */
+        private void tokensInLanes(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+            LaneScratch s = LANE_SCRATCH.get();
+            s.ensure(cols);
+            int groups = (x.tokens() + 15) / 16;
+            int chunk = laneChunk();
+            int end = rowFrom + (rowTo - rowFrom) / TILE_ROWS * TILE_ROWS;
+            for (int c0 = 0; c0 < groups; c0 += chunk) {
+                int c1 = Math.min(groups, c0 + chunk);
+                for (int r = rowFrom; r < end; r += TILE_ROWS) {
+                    long base = r * rowBytes;
+                    float[] q = s.rows;
+                    for (int k = 0; k < TILE_ROWS; k++) {
+                        for (int b = 0; b < blocks; b++) {
+                            long p = base + k * rowBytes + b * 34L;
+                            s.scales[k * blocks + b] = Kernels.f16(data, p);
+                            ((FloatVector) ByteVector.fromMemorySegment(Kernels.B, data, p + 2, Kernels.LE)
+                                    .convertShape(VectorOperators.B2F, F512, 0)).intoArray(q, k * cols + 32 * b);
+                            ((FloatVector) ByteVector.fromMemorySegment(Kernels.B, data, p + 18, Kernels.LE)
+                                    .convertShape(VectorOperators.B2F, F512, 0)).intoArray(q, k * cols + 32 * b + 16);
+                        }
+                    }
+                    for (int tg = c0; tg < c1; tg += 2) {
+                        lanes4x2(s, x, tg, c1 - 1, r, out, outStride);
+                    }
+                }
+            }
+        }
+
+        /**
+         * Four decoded rows (r..r+3) times token groups tg and tg + 1 (past {@code lastGroup}: tg repeated, not
+         * written), tokens in the lanes, llama.cpp's operations per token: for each lane i of its eight-lane
+         * accumulator (elements 4i..4i+3 of every block) the exact sum of four products, then
+         * {@code acc_i = fma(isum, d_x * d_w, acc_i)} along the blocks; hsum_float_8's order at the end. One lane i
+         * at a time over all blocks: eight sums and eight accumulators stay in registers (twelve made C2 spill the
+         * accumulators, which here change every four FMAs); the {@code d_x * d_w} are computed once before.
+         */
+        private void lanes4x2(LaneScratch s, Activations x, int tg, int lastGroup, int r, float[] out, int outStride) {
+            float[] q = s.rows;
+            float[] dd = s.products;
+            float[] xl = x.lanes;
+            float[] dl = x.laneScales;
+            int g1 = Math.min(tg + 1, lastGroup);
+            int xo = tg * cols * 16, yo = g1 * cols * 16;
+            int xb = tg * blocks * 16, yb = g1 * blocks * 16;
+            float[] dw = s.scales;
+            for (int b = 0; b < blocks; b++) {
+                FloatVector dx = FloatVector.fromArray(F512, dl, xb + 16 * b);
+                FloatVector dy = FloatVector.fromArray(F512, dl, yb + 16 * b);
+                for (int k = 0; k < 4; k++) {
+                    float w = dw[k * blocks + b];
+                    dx.mul(w).intoArray(dd, 128 * b + 32 * k);
+                    dy.mul(w).intoArray(dd, 128 * b + 32 * k + 16);
+                }
+            }
+            int q1 = cols, q2 = 2 * cols, q3 = 3 * cols;
+            float[] sums = s.sums;
+            for (int i = 0; i < 8; i++) {
+                FloatVector z = FloatVector.zero(F512);
+                FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+                for (int b = 0; b < blocks; b++) {
+                    int e = 32 * b + 4 * i;
+                    FloatVector xv = FloatVector.fromArray(F512, xl, xo + 16 * e);
+                    FloatVector yv = FloatVector.fromArray(F512, xl, yo + 16 * e);
+                    FloatVector v = FloatVector.broadcast(F512, q[e]);
+                    FloatVector s0 = xv.mul(v), t0 = yv.mul(v);
+                    v = FloatVector.broadcast(F512, q[q1 + e]);
+                    FloatVector s1 = xv.mul(v), t1 = yv.mul(v);
+                    v = FloatVector.broadcast(F512, q[q2 + e]);
+                    FloatVector s2 = xv.mul(v), t2 = yv.mul(v);
+                    v = FloatVector.broadcast(F512, q[q3 + e]);
+                    FloatVector s3 = xv.mul(v), t3 = yv.mul(v);
+                    for (int f = 1; f < 4; f++) {
+                        xv = FloatVector.fromArray(F512, xl, xo + 16 * (e + f));
+                        yv = FloatVector.fromArray(F512, xl, yo + 16 * (e + f));
+                        v = FloatVector.broadcast(F512, q[e + f]);
+                        s0 = xv.fma(v, s0);
+                        t0 = yv.fma(v, t0);
+                        v = FloatVector.broadcast(F512, q[q1 + e + f]);
+                        s1 = xv.fma(v, s1);
+                        t1 = yv.fma(v, t1);
+                        v = FloatVector.broadcast(F512, q[q2 + e + f]);
+                        s2 = xv.fma(v, s2);
+                        t2 = yv.fma(v, t2);
+                        v = FloatVector.broadcast(F512, q[q3 + e + f]);
+                        s3 = xv.fma(v, s3);
+                        t3 = yv.fma(v, t3);
+                    }
+                    int o = 128 * b;
+                    a0 = s0.fma(FloatVector.fromArray(F512, dd, o), a0);
+                    b0 = t0.fma(FloatVector.fromArray(F512, dd, o + 16), b0);
+                    a1 = s1.fma(FloatVector.fromArray(F512, dd, o + 32), a1);
+                    b1 = t1.fma(FloatVector.fromArray(F512, dd, o + 48), b1);
+                    a2 = s2.fma(FloatVector.fromArray(F512, dd, o + 64), a2);
+                    b2 = t2.fma(FloatVector.fromArray(F512, dd, o + 80), b2);
+                    a3 = s3.fma(FloatVector.fromArray(F512, dd, o + 96), a3);
+                    b3 = t3.fma(FloatVector.fromArray(F512, dd, o + 112), b3);
+                }
+                int o = 128 * i;
+                a0.intoArray(sums, o);
+                b0.intoArray(sums, o + 16);
+                a1.intoArray(sums, o + 32);
+                b1.intoArray(sums, o + 48);
+                a2.intoArray(sums, o + 64);
+                b2.intoArray(sums, o + 80);
+                a3.intoArray(sums, o + 96);
+                b3.intoArray(sums, o + 112);
+            }
+            int n = x.tokens();
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 2 && tg + j <= lastGroup; j++) {
+                    int c = 32 * k + 16 * j;
+                    for (int h = 0, t = (tg + j) * 16; h < 16 && t < n; h++, t++) {
+                        int a = c + h;
+                        out[t * outStride + r + k] = ((sums[a] + sums[a + 512]) + (sums[a + 256] + sums[a + 768]))
+                                + ((sums[a + 128] + sums[a + 640]) + (sums[a + 384] + sums[a + 896]));
+                    }
                 }
             }
         }

@@ -66,8 +66,9 @@ class KernelConsistencyTest {
     }
 
     /**
-     * Long batches take the tiled kernels (tokens in lanes, several groups of 16 per tile, the last group partial;
-     * row ranges that split the tiles): every result equals the single-token dot product bit for bit.
+     * Long batches take the tiled kernels (tokens in lanes, several groups of 16 per tile, the last group partial,
+     * several chunks of groups at 250 tokens, row ranges that split the tiles): every result equals the single-token
+     * dot product bit for bit.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
@@ -77,7 +78,7 @@ class KernelConsistencyTest {
         byte[] bytes = RandomWeights.bytes(type, (long) rows * cols, 12);
         WeightMatrix w = WeightMatrix.of(type, MemorySegment.ofArray(bytes), rows, cols);
         SplittableRandom r = new SplittableRandom(4);
-        for (int tokens : new int[] {40, 100}) {
+        for (int tokens : new int[] {40, 100, 250}) {
             float[] in = new float[tokens * cols];
             for (int i = 0; i < in.length; i++) {
                 in[i] = (float) (r.nextGaussian() * (1 + i % 5));
