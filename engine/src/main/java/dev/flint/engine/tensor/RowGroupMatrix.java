@@ -131,7 +131,7 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
             tokensInLanesByRows(s, x, out, outStride, rowFrom, Math.min(rowTo, g0 * L));
             // token chunks whose activations stay in the L2 cache while every group of the range passes over them
             int tokenGroups = (n + L - 1) / L;
-            int chunk = Math.max(3, CHUNK_BYTES / (cols * L * Float.BYTES)); // three for rows4x3
+            int chunk = Math.max(3, CHUNK_BYTES / (cols * L * Float.BYTES) / 3 * 3); // whole tiles of rows4x3
             for (int c0 = 0; c0 < tokenGroups; c0 += chunk) {
                 int c1 = Math.min(tokenGroups, c0 + chunk);
                 for (int g = g0; g < g1; g++) {
