@@ -198,7 +198,7 @@ final class LegacyQuants {
             float[][] tl = tile.get();
             float[] lanes = tl[2 * TILE_ROWS];
             int r = rowFrom;
-            if (wide && x.hasLanes() && n >= LANES_BATCH && Kernels.L == 16 && laneChunk() >= 4) {
+            if (wide && x.hasLanes() && n >= LANES_BATCH && Kernels.L == 16) {
                 tokensInLanes(x, out, outStride, rowFrom, rowTo);
                 r = rowFrom + (rowTo - rowFrom) / TILE_ROWS * TILE_ROWS;
             } else if (n >= Activations.PLANE_BATCH) {
@@ -269,12 +269,13 @@ final class LegacyQuants {
         }
 
         /**
-         * Token groups per chunk of {@link #tokensInLanes}. Wide rows (4864 columns) fit only two, and decoding the
-         * rows again for every chunk of two made the tokens-in-lanes product slower than {@link #tile4x2} (one thread,
-         * 896 x 4864 at 512 tokens: 81 against 76 ms; 4864 x 896: 48-57 against 80 ms), so they keep the planes.
+         * Token groups per chunk of {@link #tokensInLanes}. Wide rows (4864 columns) would fit only two, and decoding
+         * the rows again for every chunk of two cost more than the chunks saved (one thread, 896 x 4864 at 512 tokens:
+         * 81 ms, against 71 ms without chunks and 76 ms for {@link #tile4x2}): they take all groups in one chunk.
          */
-        private int laneChunk() {
-            return LANE_CHUNK_BYTES / (cols * 16 * Float.BYTES) & ~1;
+        private int laneChunk(int groups) {
+            int fit = LANE_CHUNK_BYTES / (cols * 16 * Float.BYTES) & ~1;
+            return fit >= 4 ? fit : groups;
         }
 
         /**
@@ -285,7 +286,7 @@ final class LegacyQuants {
             LaneScratch s = LANE_SCRATCH.get();
             s.ensure(cols);
             int groups = (x.tokens() + 15) / 16;
-            int chunk = laneChunk();
+            int chunk = laneChunk(groups);
             int end = rowFrom + (rowTo - rowFrom) / TILE_ROWS * TILE_ROWS;
             for (int c0 = 0; c0 < groups; c0 += chunk) {
                 int c1 = Math.min(groups, c0 + chunk);
