@@ -216,15 +216,16 @@ final class KQuants {
             // activations (a whole prompt's take 10 MB at 4864 columns) are read from memory once per tile, not once
             // per row
             Scaled[] tl = tile(cols);
-            boolean inLanes = x.hasLanes() && n >= LANES_BATCH && L == 16;
+            LaneScratch ls = x.hasLanes() && n >= LANES_BATCH && L == 16 ? LANE_SCRATCH.get() : null;
+            if (ls != null) {
+                ls.ensure(cols);
+            }
             for (int r0 = rowFrom; r0 < rowTo; r0 += TILE_ROWS) {
                 int rows = Math.min(TILE_ROWS, rowTo - r0);
                 for (int k = 0; k < rows; k++) {
                     decodeScaled(r0 + k, tl[k]);
                 }
-                if (inLanes) {
-                    LaneScratch ls = LANE_SCRATCH.get();
-                    ls.ensure(cols);
+                if (ls != null) { // tokens in the lanes
                     int groups = (n + 15) / 16;
                     int k = 0;
                     for (; k + 4 <= rows; k += 4) {
