@@ -191,8 +191,9 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
     // ---- batches: tokens in the lanes ----------------------------------------------------------------------------
 
     /**
-     * Group g decoded once (values plus 8 as floats, scales), then for each four of its rows and each group of L tokens the
-     * block chain with the tokens in the lanes; activations come from {@link Activations#lanes}.
+     * Group g decoded (values plus 8 as floats, scales), then for each four of its rows and each group of L tokens in
+     * [tgFrom, tgTo) the block chain with the tokens in the lanes; activations come from {@link Activations#lanes}.
+     * The minimum chains run for every token once, with the {@code last} chunk.
      */
     private void tokensInLanes(Scratch s, int g, Activations x, float[] out, int outStride, int tgFrom, int tgTo,
             boolean last) {
@@ -250,18 +251,17 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         rowByRow(x, out, outStride, r, rowTo);
     }
 
-    /** The four rows of tile w (rows r..r+3) times every token group. */
-    private void rowsInTiles(Scratch s, Tile w, Activations x, float[] out, int outStride, int r, int tgFrom,
-            int tokenGroups) {
+    /** The four rows of tile w (rows r..r+3) times token groups [tgFrom, tgTo). */
+    private void rowsInTiles(Scratch s, Tile w, Activations x, float[] out, int outStride, int r, int tgFrom, int tgTo) {
         int n = x.tokens();
         int tg = tgFrom;
-        for (; tg + 3 <= tokenGroups; tg += 3) {
+        for (; tg + 3 <= tgTo; tg += 3) {
             rows4x3(s, w, x, tg, out, outStride, r, n);
         }
-        for (; tg + 2 <= tokenGroups; tg += 2) {
+        for (; tg + 2 <= tgTo; tg += 2) {
             rows4x2(s, w, x, tg, out, outStride, r, n);
         }
-        if (tg < tokenGroups) {
+        if (tg < tgTo) {
             rows4(s, w, x, tg, out, outStride, r, n);
         }
     }
