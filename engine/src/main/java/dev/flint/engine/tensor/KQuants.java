@@ -273,7 +273,7 @@ final class KQuants {
         private static final class LaneScratch {
             float[] products = new float[0];
             final float[] sums = new float[8 * 12 * 16];
-            final float[] lanes = new float[32];
+            final float[] mins = new float[16];
 
             void ensure(int cols) {
                 if (products.length < cols / 256 * 12 * 16) {
@@ -374,18 +374,62 @@ final class KQuants {
                 c3.intoArray(sums, o + 176);
             }
             int n = x.tokens();
-            float[] a = s.lanes;
+            float[] mins = s.mins;
             for (int k = 0; k < 4; k++) {
                 for (int j = 0; j < 3 && tg + j <= lastGroup; j++) {
                     int c = 48 * k + 16 * j;
+                    laneMinTerms(tl[k0 + k], x, tg + j, mins);
                     for (int h = 0, t = (tg + j) * 16; h < 16 && t < n; h++, t++) {
-                        for (int lane = 0; lane < 8; lane++) {
-                            a[4 * lane] = sums[192 * lane + c + h];
-                        }
-                        out[t * outStride + r0 + k0 + k] = finish(tl[k0 + k], a, 0, x, t * blocks, nb);
+                        int i = c + h;
+                        // finish's hsum_float_8 (lane k of llama.cpp's eight at sums[192 k + i]), then the min term
+                        float total = ((sums[i + 768] + sums[i]) + (sums[i + 1152] + sums[i + 384]))
+                                + ((sums[i + 960] + sums[i + 192]) + (sums[i + 1344] + sums[i + 576]));
+                        out[t * outStride + r0 + k0 + k] = minTerm == MinTerm.NONE ? total : total + mins[h];
                     }
                 }
             }
+        }
+
+        /**
+         * {@link #minsFourLanes} (Q4_K) or {@link #minsScalar} (Q5_K) of row s for the 16 tokens of group g, one per
+         * lane, to {@code into[0..16)}: the same operations lane for lane (the products and sums of integers are exact;
+         * {@link Activations#laneSums} hold 8 times the block sums, scaled back exactly).
+         */
+        private void laneMinTerms(Scaled s, Activations x, int g, float[] into) {
+            if (minTerm == MinTerm.NONE) {
+                return;
+            }
+            float[] dl = x.laneScales;
+            float[] sl = x.laneSums;
+            float[] m = s.mins;
+            int blocks = cols / 32;
+            int go = g * blocks * 16;
+            FloatVector z = FloatVector.zero(F512);
+            FloatVector m0 = z, m1 = z, m2 = z, m3 = z;
+            for (int b = 0; b < cols / 256; b++) {
+                int o = 8 * b;
+                int lo = go + 16 * o;
+                FloatVector dm = FloatVector.fromArray(F512, dl, lo).neg().mul(s.dmin[b]);
+                FloatVector b0 = FloatVector.fromArray(F512, sl, lo).mul(0.125f);
+                FloatVector b1 = FloatVector.fromArray(F512, sl, lo + 16).mul(0.125f);
+                FloatVector b2 = FloatVector.fromArray(F512, sl, lo + 32).mul(0.125f);
+                FloatVector b3 = FloatVector.fromArray(F512, sl, lo + 48).mul(0.125f);
+                FloatVector b4 = FloatVector.fromArray(F512, sl, lo + 64).mul(0.125f);
+                FloatVector b5 = FloatVector.fromArray(F512, sl, lo + 80).mul(0.125f);
+                FloatVector b6 = FloatVector.fromArray(F512, sl, lo + 96).mul(0.125f);
+                FloatVector b7 = FloatVector.fromArray(F512, sl, lo + 112).mul(0.125f);
+                if (minTerm == MinTerm.FOUR_LANES) {
+                    m0 = dm.fma(b0.mul(m[o]).add(b1.mul(m[o + 1])), m0);
+                    m1 = dm.fma(b2.mul(m[o + 2]).add(b3.mul(m[o + 3])), m1);
+                    m2 = dm.fma(b4.mul(m[o + 4]).add(b5.mul(m[o + 5])), m2);
+                    m3 = dm.fma(b6.mul(m[o + 6]).add(b7.mul(m[o + 7])), m3);
+                } else {
+                    FloatVector total = b0.mul(m[o]).add(b1.mul(m[o + 1])).add(b2.mul(m[o + 2])).add(b3.mul(m[o + 3]))
+                            .add(b4.mul(m[o + 4])).add(b5.mul(m[o + 5])).add(b6.mul(m[o + 6])).add(b7.mul(m[o + 7]));
+                    m0 = dm.fma(total, m0);
+                }
+            }
+            (minTerm == MinTerm.FOUR_LANES ? m0.add(m2).add(m1.add(m3)) : m0).intoArray(into, 0);
         }
 
         /**
