@@ -1,5 +1,8 @@
 package dev.flint.engine.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 /**
  * The input of a matrix product for a batch of tokens, encoded once the way a weight type's dot product reads it
  * (ggml's vec_dot_type, see {@link ActivationFormat}) and then read by every row of the matrix.
@@ -242,11 +245,12 @@ public final class Activations {
         }
     }
 
+    /** Sum of n (a multiple of the vector length) quantized integers: exact in float, so in any order. */
     private float blockSum(int from, int n) {
-        float s = 0;
-        for (int i = 0; i < n; i++) {
-            s += f[from + i];
+        FloatVector v = FloatVector.fromArray(Kernels.F, f, from);
+        for (int i = Kernels.L; i < n; i += Kernels.L) {
+            v = v.add(FloatVector.fromArray(Kernels.F, f, from + i));
         }
-        return s;
+        return v.reduceLanes(VectorOperators.ADD);
     }
 }
