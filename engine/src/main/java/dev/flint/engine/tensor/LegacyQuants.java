@@ -291,17 +291,8 @@ final class LegacyQuants {
             for (int c0 = 0; c0 < groups; c0 += chunk) {
                 int c1 = Math.min(groups, c0 + chunk);
                 for (int r = rowFrom; r < end; r += TILE_ROWS) {
-                    long base = r * rowBytes;
-                    float[] q = s.rows;
                     for (int k = 0; k < TILE_ROWS; k++) {
-                        for (int b = 0; b < blocks; b++) {
-                            long p = base + k * rowBytes + b * 34L;
-                            s.scales[k * blocks + b] = Kernels.f16(data, p);
-                            ((FloatVector) ByteVector.fromMemorySegment(Kernels.B, data, p + 2, Kernels.LE)
-                                    .convertShape(VectorOperators.B2F, F512, 0)).intoArray(q, k * cols + 32 * b);
-                            ((FloatVector) ByteVector.fromMemorySegment(Kernels.B, data, p + 18, Kernels.LE)
-                                    .convertShape(VectorOperators.B2F, F512, 0)).intoArray(q, k * cols + 32 * b + 16);
-                        }
+                        decodeRowAt(r + k, s.rows, k * cols, s.scales, k * blocks);
                     }
                     for (int tg = c0; tg < c1; tg += 2) {
                         lanes4x2(s, x, tg, c1 - 1, r, out, outStride);
@@ -540,12 +531,21 @@ final class LegacyQuants {
 
         @Override
         protected void decodeRow(int row, float[] q, float[] scale, float[] min) {
+            decodeRowAt(row, q, 0, scale, 0);
+        }
+
+        /**
+         * Row {@code row}'s values as floats to {@code q[qo..)}, its block scales to {@code scale[so..)}. The
+         * conversion is written out: as vector helpers left out of line, {@code Kernels.toFloat}/{@code bytes} box.
+         */
+        private void decodeRowAt(int row, float[] q, int qo, float[] scale, int so) {
             long base = row * rowBytes;
-            for (int b = 0; b < cols / 32; b++) {
+            for (int b = 0; b < blocks; b++) {
                 long p = base + b * 34L;
-                scale[b] = Kernels.f16(data, p);
+                scale[so + b] = Kernels.f16(data, p);
                 for (int i = 0; i < 32; i += L) {
-                    Kernels.toFloat(Kernels.bytes(data, p + 2 + i)).intoArray(q, 32 * b + i);
+                    ((FloatVector) ByteVector.fromMemorySegment(Kernels.B, data, p + 2 + i, Kernels.LE)
+                            .convertShape(VectorOperators.B2F, Kernels.F, 0)).intoArray(q, qo + 32 * b + i);
                 }
             }
         }
