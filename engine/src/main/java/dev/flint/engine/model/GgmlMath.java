@@ -1,6 +1,8 @@
 package dev.flint.engine.model;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -43,6 +45,48 @@ final class GgmlMath {
                 u,
                 Math.fma(0x1.ffffecp-1f, b, 1.0f));
         return Math.scalb(j, (int) n);
+    }
+
+    /**
+     * Softmax's sixteen cells s[o..o+16): each replaced by {@link #expf}(s[i] - max), returning their
+     * {@link #reduce16} sum. The same operations as {@code expf} in sixteen lanes, with {@code scalb(j, n)} as one
+     * multiply by 2^n, which rounds the same while 2^n is a normal float; chunks with a lane past that (an
+     * exponential below 2^-126, or beyond ggml's +-192 cut-off) go lane by lane through {@code expf} instead. Scalar,
+     * the exponentials took about half of attention's time at a thousand cells.
+     */
+    static float expSum16(float[] s, int o, float max) {
+        if (!WIDE) {
+            return expSum16Scalar(s, o, max);
+        }
+        FloatVector x = FloatVector.fromArray(S16, s, o).sub(max);
+        FloatVector z = x.fma(0x1.715476p+0f, 0x1.8p23f);
+        FloatVector n = z.sub(0x1.8p23f);
+        if (n.compare(VectorOperators.LT, -126f).anyTrue() || n.compare(VectorOperators.GT, 126f).anyTrue()) {
+            return expSum16Scalar(s, o, max);
+        }
+        FloatVector negN = n.neg();
+        FloatVector b = negN.fma(FloatVector.broadcast(S16, 0x1.7f7d1cp-20f),
+                negN.fma(FloatVector.broadcast(S16, 0x1.62e4p-1f), x));
+        FloatVector u = b.mul(b);
+        FloatVector j = b.fma(0x1.0e4020p-7f, 0x1.573e2ep-5f).fma(u, b.fma(0x1.555e66p-3f, 0x1.fffdb6p-2f))
+                .fma(u, b.fma(0x1.ffffecp-1f, 1.0f));
+        // 2^n from its exponent bits: n is a whole number in [-126, 126] here
+        FloatVector pow2 = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector e = j.mul(pow2);
+        e.intoArray(s, o);
+        return reduce16(e);
+    }
+
+    /** {@link #expSum16} lane by lane. */
+    static float expSum16Scalar(float[] s, int o, float max) {
+        float[] lanes = LANES.get();
+        for (int k = 0; k < 16; k++) {
+            float e = expf(s[o + k] - max);
+            s[o + k] = e;
+            lanes[k] = e;
+        }
+        return reduce16(lanes);
     }
 
     /** ggml_v_silu: x / (1 + expf(-x)). */
@@ -90,6 +134,35 @@ final class GgmlMath {
             acc = FloatVector.fromArray(S16, a, ao + i).fma(FloatVector.fromArray(S16, b, bo + i), acc);
         }
         return reduce16(acc);
+    }
+
+    /**
+     * Four {@link #dotBatch}es of a[ao..ao+n) with b[bo + k * stride ..) for k = 0..3, into out[oo..oo+4): the same
+     * four FMA chains and lane sums, interleaved. One chain at a time waits on each FMA's latency (attention's
+     * products with a 64-float head or a few hundred cells are short chains, and took three times their share of a
+     * prompt's multiply-adds); four share each load of a and keep both FMA pipes busy.
+     */
+    static void dotBatch4(float[] a, int ao, float[] b, int bo, int stride, int n, float[] out, int oo,
+                          float[] scratch) {
+        if (!WIDE) {
+            for (int k = 0; k < 4; k++) {
+                out[oo + k] = dotBatchHalves(a, ao, b, bo + k * stride, n, scratch);
+            }
+            return;
+        }
+        int b1 = bo + stride, b2 = b1 + stride, b3 = b2 + stride;
+        FloatVector s0 = FloatVector.zero(S16), s1 = s0, s2 = s0, s3 = s0;
+        for (int i = 0; i < n; i += 16) {
+            FloatVector x = FloatVector.fromArray(S16, a, ao + i);
+            s0 = x.fma(FloatVector.fromArray(S16, b, bo + i), s0);
+            s1 = x.fma(FloatVector.fromArray(S16, b, b1 + i), s1);
+            s2 = x.fma(FloatVector.fromArray(S16, b, b2 + i), s2);
+            s3 = x.fma(FloatVector.fromArray(S16, b, b3 + i), s3);
+        }
+        out[oo] = reduce16(s0);
+        out[oo + 1] = reduce16(s1);
+        out[oo + 2] = reduce16(s2);
+        out[oo + 3] = reduce16(s3);
     }
 
     /** {@link #dotBatch} in two 8-lane halves. */

@@ -167,9 +167,11 @@ public final class Transformer {
         int group = heads / c.headCountKv();
         float scale = (float) (1.0 / Math.sqrt(hd));
         boolean batched = n >= 2; // llama.cpp takes its prompt-batch kernels (tinyBLAS) from two tokens up
+        // head by head: the tokens of one head share its cached keys and values (at a thousand cells of a 0.5B
+        // model, 256 KiB each), which then stay in the core's L2; token by token, every head's in turn evicted them
         pool.parallelFor(n * heads, task -> {
-            int t = task / heads;
-            int h = task % heads;
+            int h = task / n;
+            int t = task % n;
             attendHead(s, l, batch.cache(t), batch.position(t), s.nkv[t], batched, t * qDim + h * hd, (h / group) * hd,
                     scale);
         });
@@ -204,12 +206,25 @@ public final class Transformer {
         float[] qh = s.qHalf(qOff, hd);
         float[] lanes = s.chunk(); // scratch for the dot products' lane sums; the softmax below reuses it after them
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j <= pos; j++) {
-            int ko = j * kvDim + kvOff;
+        int cell = 0;
+        if (batchedKq) {
+            for (; cell + 4 <= pos + 1; cell += 4) {
+                GgmlMath.dotBatch4(qh, 0, kc, cell * kvDim + kvOff, kvDim, hd, scores, cell, lanes);
+            }
+            for (int i = 0; i < cell; i++) {
+                float sc = scores[i] * scale;
+                scores[i] = sc;
+                if (sc > max) {
+                    max = sc;
+                }
+            }
+        }
+        for (; cell <= pos; cell++) {
+            int ko = cell * kvDim + kvOff;
             float dot = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd, lanes)
                     : GgmlMath.dotSingle(qh, 0, kc, ko, hd, lanes);
             float sc = dot * scale;
-            scores[j] = sc;
+            scores[cell] = sc;
             if (sc > max) {
                 max = sc;
             }
@@ -218,6 +233,10 @@ public final class Transformer {
         double sum = 0;
         float[] chunk = s.chunk();
         for (int j0 = 0; j0 < nkv; j0 += 16) {
+            if (j0 + 16 <= pos + 1 && j0 + 16 <= nkv) {
+                sum += GgmlMath.expSum16(scores, j0, max);
+                continue;
+            }
             for (int k = 0; k < 16; k++) {
                 int j = j0 + k;
                 float e = j <= pos ? GgmlMath.expf(scores[j] - max) : 0f;
@@ -233,7 +252,13 @@ public final class Transformer {
             scores[j] = Numerics.roundToF16(scores[j] * inv); // kq converted to F16 for the product with V
         }
         float[] out = s.att;
-        for (int d = 0; d < hd; d++) {
+        int d = 0;
+        if (batched && nkv % 16 == 0) {
+            for (; d + 4 <= hd; d += 4) {
+                GgmlMath.dotBatch4(scores, 0, vc, (kvOff + d) * cap, cap, nkv, out, qOff + d, lanes);
+            }
+        }
+        for (; d < hd; d++) {
             int vo = (kvOff + d) * cap;
             out[qOff + d] = batched ? GgmlMath.dotBatch(scores, 0, vc, vo, nkv, lanes)
                     : GgmlMath.dotSingle(scores, 0, vc, vo, nkv, lanes);

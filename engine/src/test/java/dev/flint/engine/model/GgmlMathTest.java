@@ -33,4 +33,60 @@ class GgmlMathTest {
                     GgmlMath.dotBatchHalves(a, off, b, off + 2, batchN, scratch), 0f, "batch, n " + batchN);
         }
     }
+
+    /** The four interleaved chains give each product's own bits (attention relies on it to match llama.cpp). */
+    @ParameterizedTest
+    @ValueSource(ints = {16, 64, 128, 512, 1008})
+    void fourChainsComputeTheSameBitsAsOneEach(int n) {
+        SplittableRandom r = new SplittableRandom(n + 7);
+        int stride = n + 48;
+        float[] a = new float[n + 3];
+        float[] b = new float[4 * stride + n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) (r.nextGaussian() * Math.exp(2 * r.nextGaussian()));
+        }
+        float[] scratch = new float[16];
+        float[] out = new float[6];
+        for (int off = 0; off < 3; off++) {
+            GgmlMath.dotBatch4(a, off, b, off + 5, stride, n, out, 1, scratch);
+            for (int k = 0; k < 4; k++) {
+                float one = GgmlMath.dotBatch(a, off, b, off + 5 + k * stride, n, scratch);
+                assertEquals(Float.floatToRawIntBits(one), Float.floatToRawIntBits(out[1 + k]), "n " + n + ", k " + k);
+            }
+            assertEquals(0f, out[0]);
+            assertEquals(0f, out[5]);
+        }
+    }
+
+    /**
+     * Sixteen exponentials at once give expf's bits lane for lane, and the same sum, across the range softmax sees:
+     * down to where results turn subnormal and past ggml's cut-off (those chunks go lane by lane).
+     */
+    @ParameterizedTest
+    @ValueSource(floats = {0.5f, 4f, 30f, 88f, 100f, 200f})
+    void sixteenExponentialsComputeExpfsBits(float spread) {
+        SplittableRandom r = new SplittableRandom(Float.floatToIntBits(spread));
+        for (int round = 0; round < 2000; round++) {
+            float[] s = new float[20];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = (float) (-r.nextDouble() * spread);
+            }
+            float max = round % 3 == 0 ? 0f : (float) (r.nextDouble() * 2 - 1);
+            float[] want = s.clone();
+            float[] lanes = new float[16];
+            for (int k = 0; k < 16; k++) {
+                want[2 + k] = GgmlMath.expf(s[2 + k] - max);
+                lanes[k] = want[2 + k];
+            }
+            float wantSum = GgmlMath.reduce16(lanes);
+            float sum = GgmlMath.expSum16(s, 2, max);
+            assertEquals(Float.floatToRawIntBits(wantSum), Float.floatToRawIntBits(sum), "sum, spread " + spread);
+            for (int i = 0; i < s.length; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(s[i]), "cell " + i);
+            }
+        }
+    }
 }
