@@ -5,18 +5,32 @@ import dev.flint.engine.parallel.WorkerPool;
 /**
  * Throwaway forward passes at load time, so C2 compiles a model's kernels before the first request needs them rather
  * than during it. Runs what serving runs: a prompt-sized batch, single-token decode steps, a cached run moved by one
- * position and a batch of two new tokens (a keystroke). Used for the served model and for a draft model alike.
+ * position, a batch of two new tokens (a keystroke) and one of nine with logits for each (a keystroke that adds a
+ * line with its indentation, or a speculative verification).
+ * <p>
+ * C2 compiles what the profile saw: a branch never taken here becomes a trap that sends the method back to the
+ * interpreter when a request first takes it. So each batch size reaches its own kernels, and the shapes vary the way
+ * requests do: a prompt of 47 tokens (the tokens-in-lanes products of every type start at 33, and its last group of
+ * 16 is partial, as almost every real prompt's is), nine tokens for the small-batch products (4-31), and in the last
+ * round a batch further into the cache so that attention's score buffers grow once more after the first compile.
+ * Without the nine, the first Enter typed into a fresh server waited about a second; with a whole last group, the
+ * first long prompt dropped its Q8_0 product back to the interpreter.
+ * Used for the served model and for a draft model alike.
  */
 public final class WarmUp {
     private WarmUp() {
     }
 
+    /** Cells between the last round's far batch and the others: attention then spans a few hundred cells. */
+    private static final int FAR = 256;
+
     /** Runs the passes on a scratch cache of the transformer; {@code promptTokens} is the prompt batch size. */
     public static void run(Transformer tf, WorkerPool pool, int promptTokens) {
-        int n = Math.min(promptTokens, 32);
-        var cache = tf.newCache(n + 16);
+        int n = Math.min(promptTokens, 47);
+        int mid = Math.min(promptTokens, 9);
+        var cache = tf.newCache(n + 14 + mid + FAR);
         Batch b = new Batch();
-        float[] logits = new float[tf.vocabularySize()];
+        float[] logits = new float[mid * tf.vocabularySize()];
         for (int round = 0; round < 3; round++) {
             b.clear();
             for (int i = 0; i < n; i++) {
@@ -30,6 +44,12 @@ public final class WarmUp {
             // what a keystroke runs: a cached run moved by one position, then a batch of two new tokens
             tf.shiftCache(cache, 1, 2, n - 1);
             b.clear().add(2, n + 12, cache, false).add(3, n + 13, cache, true);
+            tf.forward(b, logits, pool);
+            int at = n + 14 + (round == 2 ? FAR : 0);
+            b.clear();
+            for (int i = 0; i < mid; i++) {
+                b.add((4 + i) % tf.vocabularySize(), at + i, cache, true);
+            }
             tf.forward(b, logits, pool);
         }
     }
