@@ -364,7 +364,7 @@ public final class Scheduler implements AutoCloseable {
      */
     private int fromPrefixTree(Slot s, int[] prompt, int reuse, int held) {
         int whole = s.validPrefix(held); // up to a hole left by a cancelled prompt
-        if (whole >= MIN_KEPT && reuse < whole / 2) {
+        if (whole >= MIN_KEPT && reuse < whole / 2 && keptByMoves(s, held, prompt, reuse) < whole / 2 - reuse) {
             prefixes.insert(s.tokens, whole, s.cache);
         }
         PrefixTree.Match m = prefixes.longestPrefix(prompt, prompt.length - 1);
@@ -383,6 +383,23 @@ public final class Scheduler implements AutoCloseable {
      * {@link ChunkReuse}); prefill then skips them. The cache's old contents beyond the common prefix are used only
      * here, so moving over them is safe.
      */
+    /**
+     * Tokens of the slot's sequence that the moved runs ({@link #reuseMovedRuns}) will keep for this prompt. A key
+     * typed in the first half of a fill-in-the-middle prompt shares less than half of it as a prefix, but the suffix
+     * only moves: the slot keeps it, and storing it in the prefix tree as well cost each such key about a fifth of
+     * its time (the tree converts and copies a few megabytes).
+     */
+    private int keptByMoves(Slot s, int held, int[] prompt, int reuse) {
+        if (options.cacheReuse() <= 0) {
+            return 0;
+        }
+        int kept = 0;
+        for (ChunkReuse.Move m : ChunkReuse.plan(s.tokens, held, prompt, reuse, options.cacheReuse())) {
+            kept += m.length();
+        }
+        return kept;
+    }
+
     private void reuseMovedRuns(Slot s, int held, int[] prompt, int reuse) {
         List<ChunkReuse.Move> moves = ChunkReuse.plan(s.tokens, held, prompt, reuse, options.cacheReuse());
         if (moves.isEmpty()) {

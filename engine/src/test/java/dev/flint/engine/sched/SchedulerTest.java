@@ -157,6 +157,39 @@ class SchedulerTest {
         }
     }
 
+    /**
+     * A key typed early in a fill-in-the-middle prompt: less than half is a common prefix, but the suffix only moves,
+     * so the slot keeps it and the prefix tree is not written (it was, every such key). A prompt that really
+     * displaces the slot's sequence still goes to the tree (the test above).
+     */
+    @Test
+    void aKeyTypedBeforeAMovedSuffixDoesNotCopyTheSlotIntoThePrefixTree() throws Exception {
+        int[] prefix = engine.tokenizer().encode("Once upon a time", true, false);
+        int[] typed = engine.tokenizer().encode(" there", false, false);
+        int[] suffix = engine.tokenizer().encode(" was a little girl named Lily. She loved to play outside in the park"
+                + " with her friends. One day she found a big red ball under a tree and ran to show her mom.",
+                false, false);
+        int[] before = concat(prefix, suffix);
+        int[] after = concat(concat(prefix, typed), suffix);
+        assertTrue(prefix.length < before.length / 2 && before.length >= 64, "a prefix under half: " + before.length);
+        try (var s = new Scheduler(engine, new SchedulerOptions(1, 256, 8, 64).withCacheReuse(8))) {
+            submit(s, Job.of(before, 2, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
+            long computed = s.promptTokensComputed();
+            Completion c = submit(s, Job.of(after, 2, SamplerConfig.greedy())).get(30, TimeUnit.SECONDS);
+            assertTrue(s.promptTokensMoved() >= suffix.length - 2, "the suffix moved: " + s.promptTokensMoved());
+            assertTrue(s.promptTokensComputed() - computed <= typed.length + 3,
+                    "computed " + (s.promptTokensComputed() - computed));
+            assertEquals(0, s.prefixCacheBytes(), "nothing stored: the slot kept its sequence");
+            assertTrue(c.cachedTokens() >= after.length - typed.length - 3);
+        }
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void aFollowUpPromptReusesTheSlotsCachedPrefix() throws Exception {
         int[] a = engine.tokenizer().encode("Once upon a time there was a", true, false);
