@@ -379,11 +379,6 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Moves the runs of the prompt that the slot's cache holds elsewhere to their new positions (see
-     * {@link ChunkReuse}); prefill then skips them. The cache's old contents beyond the common prefix are used only
-     * here, so moving over them is safe.
-     */
-    /**
      * Tokens of the slot's sequence that the moved runs ({@link #reuseMovedRuns}) will keep for this prompt. A key
      * typed in the first half of a fill-in-the-middle prompt shares less than half of it as a prefix, but the suffix
      * only moves: the slot keeps it, and storing it in the prefix tree as well cost each such key about a fifth of
@@ -400,6 +395,11 @@ public final class Scheduler implements AutoCloseable {
         return kept;
     }
 
+    /**
+     * Moves the runs of the prompt that the slot's cache holds elsewhere to their new positions (see
+     * {@link ChunkReuse}); prefill then skips them. The cache's old contents beyond the common prefix are used only
+     * here, so moving over them is safe.
+     */
     private void reuseMovedRuns(Slot s, int held, int[] prompt, int reuse) {
         List<ChunkReuse.Move> moves = ChunkReuse.plan(s.tokens, held, prompt, reuse, options.cacheReuse());
         if (moves.isEmpty()) {
