@@ -205,26 +205,21 @@ public final class Transformer {
         }
         float[] qh = s.qHalf(qOff, hd);
         float[] lanes = s.chunk(); // scratch for the dot products' lane sums; the softmax below reuses it after them
-        float max = Float.NEGATIVE_INFINITY;
         int cell = 0;
         if (batchedKq) {
             for (; cell + 4 <= pos + 1; cell += 4) {
                 GgmlMath.dotBatch4(qh, 0, kc, cell * kvDim + kvOff, kvDim, hd, scores, cell, lanes);
             }
-            for (int i = 0; i < cell; i++) {
-                float sc = scores[i] * scale;
-                scores[i] = sc;
-                if (sc > max) {
-                    max = sc;
-                }
-            }
         }
         for (; cell <= pos; cell++) {
             int ko = cell * kvDim + kvOff;
-            float dot = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd, lanes)
+            scores[cell] = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd, lanes)
                     : GgmlMath.dotSingle(qh, 0, kc, ko, hd, lanes);
-            float sc = dot * scale;
-            scores[cell] = sc;
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j <= pos; j++) {
+            float sc = scores[j] * scale;
+            scores[j] = sc;
             if (sc > max) {
                 max = sc;
             }
