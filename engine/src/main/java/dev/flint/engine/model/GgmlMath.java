@@ -6,6 +6,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The exact arithmetic of the llama.cpp CPU kernels that attention and the activations go through (x86, AVX-512),
  * reproduced operation by operation. The reference models are chaotic on purpose, so a different summation order or
@@ -163,6 +166,142 @@ final class GgmlMath {
         out[oo + 1] = reduce16(s1);
         out[oo + 2] = reduce16(s2);
         out[oo + 3] = reduce16(s3);
+    }
+
+    /**
+     * Sixteen {@link #dotBatch}es of a[ao..ao+n) with b[bo + k * stride ..) for k = 0..15, into out[oo..oo+16): the
+     * chains four at a time as in {@link #dotBatch4}, and the sixteen lane sums at once by {@link #reduce16x16}.
+     * {@code scratch} holds 256 floats.
+     */
+    static void dotBatch16(float[] a, int ao, float[] b, int bo, int stride, int n, float[] out, int oo,
+                           float[] scratch) {
+        if (!WIDE) {
+            for (int k = 0; k < 16; k += 4) {
+                dotBatch4(a, ao, b, bo + k * stride, stride, n, out, oo + k, scratch);
+            }
+            return;
+        }
+        for (int k = 0; k < 16; k += 4) {
+            int b0 = bo + k * stride, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
+            FloatVector s0 = FloatVector.zero(S16), s1 = s0, s2 = s0, s3 = s0;
+            for (int i = 0; i < n; i += 16) {
+                FloatVector x = FloatVector.fromArray(S16, a, ao + i);
+                s0 = x.fma(FloatVector.fromArray(S16, b, b0 + i), s0);
+                s1 = x.fma(FloatVector.fromArray(S16, b, b1 + i), s1);
+                s2 = x.fma(FloatVector.fromArray(S16, b, b2 + i), s2);
+                s3 = x.fma(FloatVector.fromArray(S16, b, b3 + i), s3);
+            }
+            s0.intoArray(scratch, 16 * k);
+            s1.intoArray(scratch, 16 * k + 16);
+            s2.intoArray(scratch, 16 * k + 32);
+            s3.intoArray(scratch, 16 * k + 48);
+        }
+        reduce16x16(scratch, out, oo);
+    }
+
+    /**
+     * Sixteen {@link #dotSingle}s of a[ao..ao+n) with b[bo + k * stride ..) for k = 0..15, into out[oo..oo+16): each
+     * product's four folded accumulators, then the sixteen lane sums at once by {@link #reduce16x16}, then each
+     * product's leftovers in double. A decode step's q·K is one such short product per cell, and reducing each on its
+     * own took longer than the multiply-adds. {@code scratch} holds 256 floats.
+     */
+    static void dotSingle16(float[] a, int ao, float[] b, int bo, int stride, int n, float[] out, int oo,
+                            float[] scratch) {
+        if (!WIDE) {
+            for (int k = 0; k < 16; k++) {
+                out[oo + k] = dotSingleHalves(a, ao, b, bo + k * stride, n, scratch);
+            }
+            return;
+        }
+        int np = n & ~63;
+        for (int k = 0; k < 16; k++) {
+            int bk = bo + k * stride;
+            FloatVector s0 = FloatVector.zero(S16), s1 = s0, s2 = s0, s3 = s0;
+            for (int i = 0; i < np; i += 64) {
+                s0 = FloatVector.fromArray(S16, a, ao + i).fma(FloatVector.fromArray(S16, b, bk + i), s0);
+                s1 = FloatVector.fromArray(S16, a, ao + i + 16).fma(FloatVector.fromArray(S16, b, bk + i + 16), s1);
+                s2 = FloatVector.fromArray(S16, a, ao + i + 32).fma(FloatVector.fromArray(S16, b, bk + i + 32), s2);
+                s3 = FloatVector.fromArray(S16, a, ao + i + 48).fma(FloatVector.fromArray(S16, b, bk + i + 48), s3);
+            }
+            s0.add(s2).add(s1.add(s3)).intoArray(scratch, 16 * k);
+        }
+        reduce16x16(scratch, out, oo);
+        if (np < n) {
+            for (int k = 0; k < 16; k++) {
+                int bk = bo + k * stride;
+                double sum = out[oo + k];
+                for (int i = np; i < n; i++) {
+                    sum += a[ao + i] * b[bk + i];
+                }
+                out[oo + k] = (float) sum;
+            }
+        }
+    }
+
+    /**
+     * Lane sources for {@link #reduce16x16}'s levels in a pair of vectors (negative: the second vector's lane + 16):
+     * level s takes the first s lanes ({@code TREE_LO}) and the next s lanes ({@code TREE_HI}) of every 2s-lane chunk.
+     * A rearrange of two vectors by a shuffle, not selectFrom: C2 does not compile the two-vector selectFrom here.
+     */
+    private static final List<VectorShuffle<Float>> TREE_LO = treeShuffles(0), TREE_HI = treeShuffles(1);
+
+    private static List<VectorShuffle<Float>> treeShuffles(int half) {
+        List<VectorShuffle<Float>> levels = new ArrayList<>();
+        for (int size = 8; size >= 1; size /= 2) {
+            int[] source = new int[16];
+            for (int lane = 0; lane < 16; lane++) {
+                int i = lane / size * 2 * size + lane % size + half * size; // lane i of the pair (x, y)
+                source[lane] = i < 16 ? i : i - 32;
+            }
+            levels.add(VectorShuffle.fromArray(S16, source, 0));
+        }
+        return List.copyOf(levels);
+    }
+
+    /**
+     * {@link #reduce16(FloatVector)} of the sixteen vectors v[16k..16k+16) into out[oo + k], the same adds in the
+     * same tree for all sixteen at once: each level adds the halves of two vectors' chunks side by side (lanes i and
+     * i + 8 of two vectors into one, then i and i + 4 of two such, and so on), so fifteen vector adds and thirty
+     * two-vector permutes replace sixteen reductions of eight dependent steps each. Works in place in {@code v}.
+     */
+    static void reduce16x16(float[] v, float[] out, int oo) {
+        for (int level = 0, pairs = 8; level < 4; level++, pairs /= 2) {
+            VectorShuffle<Float> lo = TREE_LO.get(level), hi = TREE_HI.get(level);
+            for (int j = 0; j < pairs; j++) {
+                FloatVector x = FloatVector.fromArray(S16, v, 32 * j), y = FloatVector.fromArray(S16, v, 32 * j + 16);
+                FloatVector sum = x.rearrange(lo, y).add(x.rearrange(hi, y));
+                if (pairs == 1) {
+                    sum.intoArray(out, oo);
+                } else {
+                    sum.intoArray(v, 16 * j);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code p[j] = roundToF16(p[j] * scale)} for j in [0, n): softmax's probabilities (in [0, 1]) rounded to half
+     * precision for the product with V. Normal halves (from 2^-14 on) round the float's mantissa to ten bits, to
+     * nearest even, on the bits; smaller ones, a half's subnormals, are multiples of 2^-24, rounded to nearest even by
+     * adding and taking away 0.5. Both are exactly {@code Float.floatToFloat16}'s rounding for values in [0, 65504].
+     * Lane by lane, the conversions took about a third of a decode step's attention at a thousand cells.
+     */
+    static void scaleToHalf(float[] p, float scale, int n) {
+        VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
+        int j = 0;
+        for (; j + sp.length() <= n; j += sp.length()) {
+            FloatVector x = FloatVector.fromArray(sp, p, j).mul(scale);
+            // viewAsIntegralLanes, not reinterpretAsInts: that call site is shared with the Q8_0 kernels' short and
+            // long vectors, and a third class there made C2 stop inlining it in them (generation at two thirds speed)
+            IntVector bits = x.viewAsIntegralLanes();
+            FloatVector normal = bits.add(bits.lanewise(VectorOperators.LSHR, 13).and(1).add(0xFFF)).and(~0x1FFF)
+                    .reinterpretAsFloats();
+            FloatVector small = x.add(0.5f).sub(0.5f);
+            small.blend(normal, x.compare(VectorOperators.GE, 0x1p-14f)).intoArray(p, j);
+        }
+        for (; j < n; j++) {
+            p[j] = Float.float16ToFloat(Float.floatToFloat16(p[j] * scale));
+        }
     }
 
     /** {@link #dotBatch} in two 8-lane halves. */

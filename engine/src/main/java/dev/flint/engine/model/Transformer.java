@@ -207,8 +207,16 @@ public final class Transformer {
         float[] lanes = s.chunk(); // scratch for the dot products' lane sums; the softmax below reuses it after them
         int cell = 0;
         if (batchedKq) {
+            for (; cell + 16 <= pos + 1; cell += 16) {
+                GgmlMath.dotBatch16(qh, 0, kc, cell * kvDim + kvOff, kvDim, hd, scores, cell, lanes);
+            }
             for (; cell + 4 <= pos + 1; cell += 4) {
                 GgmlMath.dotBatch4(qh, 0, kc, cell * kvDim + kvOff, kvDim, hd, scores, cell, lanes);
+            }
+        }
+        if (!batched) {
+            for (; cell + 16 <= pos + 1; cell += 16) {
+                GgmlMath.dotSingle16(qh, 0, kc, cell * kvDim + kvOff, kvDim, hd, scores, cell, lanes);
             }
         }
         for (; cell <= pos; cell++) {
@@ -242,15 +250,20 @@ public final class Transformer {
             }
             sum += GgmlMath.reduce16(chunk);
         }
-        float inv = (float) (1.0 / sum);
-        for (int j = 0; j < nkv; j++) {
-            scores[j] = Numerics.roundToF16(scores[j] * inv); // kq converted to F16 for the product with V
-        }
+        GgmlMath.scaleToHalf(scores, (float) (1.0 / sum), nkv); // kq converted to F16 for the product with V
         float[] out = s.att;
         int d = 0;
         if (batched && nkv % 16 == 0) {
+            for (; d + 16 <= hd; d += 16) {
+                GgmlMath.dotBatch16(scores, 0, vc, (kvOff + d) * cap, cap, nkv, out, qOff + d, lanes);
+            }
             for (; d + 4 <= hd; d += 4) {
                 GgmlMath.dotBatch4(scores, 0, vc, (kvOff + d) * cap, cap, nkv, out, qOff + d, lanes);
+            }
+        }
+        if (!batched) {
+            for (; d + 16 <= hd; d += 16) {
+                GgmlMath.dotSingle16(scores, 0, vc, (kvOff + d) * cap, cap, nkv, out, qOff + d, lanes);
             }
         }
         for (; d < hd; d++) {
@@ -385,7 +398,7 @@ public final class Transformer {
         final int capacity;
         final float[] x, xn, q, k, v, att, tmp, up, gate, rope;
         final int[] nkv;
-        private final ThreadLocal<float[]> chunk = ThreadLocal.withInitial(() -> new float[16]);
+        private final ThreadLocal<float[]> chunk = ThreadLocal.withInitial(() -> new float[256]); // 16 x 16 lanes
         final EncodedInput inAttn, inWo, inFfn, inDown, inOut;
         private final ThreadLocal<float[]> qh;
 

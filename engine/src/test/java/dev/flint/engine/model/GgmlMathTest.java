@@ -62,6 +62,75 @@ class GgmlMathTest {
     }
 
     /**
+     * Sixteen products reduced side by side give each product's own bits, single-token and batch kinds, with and
+     * without leftovers past the last whole step (a head of 64 or 128 floats, or cells padded to 32).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {16, 32, 64, 96, 128, 160, 1024, 1056})
+    void sixteenProductsReducedTogetherComputeEachProductsBits(int n) {
+        SplittableRandom r = new SplittableRandom(n + 11);
+        int stride = n + 32;
+        float[] a = new float[n + 3];
+        float[] b = new float[16 * stride + n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) (r.nextGaussian() * Math.exp(2 * r.nextGaussian()));
+        }
+        float[] scratch = new float[256];
+        float[] out = new float[18];
+        for (int off = 0; off < 3; off++) {
+            GgmlMath.dotSingle16(a, off, b, off + 5, stride, n, out, 1, scratch);
+            for (int k = 0; k < 16; k++) {
+                float one = GgmlMath.dotSingle(a, off, b, off + 5 + k * stride, n, new float[16]);
+                assertEquals(Float.floatToRawIntBits(one), Float.floatToRawIntBits(out[1 + k]),
+                        "single, n " + n + ", k " + k);
+            }
+            GgmlMath.dotBatch16(a, off, b, off + 5, stride, n & ~15, out, 1, scratch);
+            for (int k = 0; k < 16; k++) {
+                float one = GgmlMath.dotBatch(a, off, b, off + 5 + k * stride, n & ~15, new float[16]);
+                assertEquals(Float.floatToRawIntBits(one), Float.floatToRawIntBits(out[1 + k]),
+                        "batch, n " + n + ", k " + k);
+            }
+            assertEquals(0f, out[0]);
+            assertEquals(0f, out[17]);
+        }
+    }
+
+    /**
+     * Probabilities scaled and rounded to half precision on their bits give Float.floatToFloat16's rounding: across
+     * [0, 1], in the half subnormals below 2^-14, at ties between two halves, and at the edges of both ranges.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 15, 16, 17, 1000})
+    void halfRoundingOnTheBitsMatchesFloatToFloat16(int n) {
+        SplittableRandom r = new SplittableRandom(n);
+        float[] special = {0f, 1f, 0x1p-14f, Math.nextDown(0x1p-14f), 0x1p-24f, 0x1p-25f, Math.nextUp(0x1p-25f),
+            0x1.5p-24f, 0x1.8p-24f, 0x1.8p-23f, 1f + 0x1p-11f, 1f + 0x3p-11f, 0.5f + 0x1p-12f, Float.MIN_VALUE};
+        for (int round = 0; round < 50; round++) {
+            float[] p = new float[n];
+            for (int j = 0; j < n; j++) {
+                p[j] = switch (r.nextInt(4)) {
+                    case 0 -> special[r.nextInt(special.length)];
+                    case 1 -> (float) r.nextDouble();
+                    case 2 -> (float) Math.exp(-r.nextDouble(30));
+                    default -> Float.intBitsToFloat(r.nextInt(0x3F800001)); // any float in [0, 1]
+                };
+            }
+            float scale = round % 2 == 0 ? 1f : (float) (1 / (1 + r.nextDouble(20)));
+            float[] expected = new float[n];
+            for (int j = 0; j < n; j++) {
+                expected[j] = Float.float16ToFloat(Float.floatToFloat16(p[j] * scale));
+            }
+            GgmlMath.scaleToHalf(p, scale, n);
+            for (int j = 0; j < n; j++) {
+                assertEquals(Float.floatToRawIntBits(expected[j]), Float.floatToRawIntBits(p[j]), "lane " + j);
+            }
+        }
+    }
+
+    /**
      * Sixteen exponentials at once give expf's bits lane for lane, and the same sum, across the range softmax sees:
      * down to where results turn subnormal and past ggml's cut-off (those chunks go lane by lane).
      */
