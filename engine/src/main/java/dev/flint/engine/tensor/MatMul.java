@@ -9,6 +9,10 @@ public final class MatMul {
 
     private MatMul() {}
 
+    private static int roundUp(int n) {
+        return (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK * ROWS_PER_TASK;
+    }
+
     /** {@code out[t * w.rows() + r] = W[r] · x[t]} for every row r and every token t of {@code x}. */
     public static void apply(WorkerPool pool, WeightMatrix w, Activations x, float[] out) {
         apply(pool, w, x, out, w.rows());
@@ -20,15 +24,21 @@ public final class MatMul {
                     + w.activationFormat());
         }
         int rows = w.rows();
-        // long contiguous runs per task (8 per thread, for balance): each thread then streams through memory the
-        // hardware prefetcher can follow, instead of hopping between small interleaved blocks; a multiple of
-        // ROWS_PER_TASK, so that kernels working on groups of rows (repacked Q4_0) see whole groups
-        int even = (rows + pool.threads() * 8 - 1) / (pool.threads() * 8);
-        int per = Math.max(1, (even + ROWS_PER_TASK - 1) / ROWS_PER_TASK) * ROWS_PER_TASK;
-        int tasks = (rows + per - 1) / per;
+        // three quarters of the rows in long contiguous runs (4 per thread): each thread then streams through memory
+        // the hardware prefetcher can follow, instead of hopping between small interleaved blocks; the last quarter
+        // in short runs, handed out last, so that the threads finish together instead of one waiting out the
+        // other's last long run. All multiples of ROWS_PER_TASK, so that kernels working on groups of rows
+        // (repacked Q4_0) see whole groups.
+        int threads = pool.threads();
+        int big = roundUp(Math.max(1, rows * 3 / 4 / (threads * 4)));
+        int bigTasks = Math.min((rows + big - 1) / big, threads * 4);
+        int bigEnd = Math.min(rows, bigTasks * big);
+        int small = roundUp(Math.max(1, (rows - bigEnd) / (threads * 4)));
+        int tasks = bigTasks + (rows - bigEnd + small - 1) / small;
         pool.parallelFor(tasks, task -> {
-            int from = task * per;
-            w.matmul(x, out, outStride, from, Math.min(rows, from + per));
+            int from = task < bigTasks ? task * big : bigEnd + (task - bigTasks) * small;
+            int to = Math.min(task < bigTasks ? from + big : from + small, task < bigTasks ? bigEnd : rows);
+            w.matmul(x, out, outStride, from, to);
         });
     }
 }
