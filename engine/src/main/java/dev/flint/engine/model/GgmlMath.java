@@ -2,11 +2,11 @@ package dev.flint.engine.model;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -191,10 +191,10 @@ final class GgmlMath {
                 s2 = x.fma(FloatVector.fromArray(S16, b, b2 + i), s2);
                 s3 = x.fma(FloatVector.fromArray(S16, b, b3 + i), s3);
             }
-            s0.intoArray(scratch, 16 * k);
-            s1.intoArray(scratch, 16 * k + 16);
-            s2.intoArray(scratch, 16 * k + 32);
-            s3.intoArray(scratch, 16 * k + 48);
+            s0.intoArray(scratch, 16 * SLOT[k]);
+            s1.intoArray(scratch, 16 * SLOT[k + 1]);
+            s2.intoArray(scratch, 16 * SLOT[k + 2]);
+            s3.intoArray(scratch, 16 * SLOT[k + 3]);
         }
         reduce16x16(scratch, out, oo);
     }
@@ -223,7 +223,7 @@ final class GgmlMath {
                 s2 = FloatVector.fromArray(S16, a, ao + i + 32).fma(FloatVector.fromArray(S16, b, bk + i + 32), s2);
                 s3 = FloatVector.fromArray(S16, a, ao + i + 48).fma(FloatVector.fromArray(S16, b, bk + i + 48), s3);
             }
-            s0.add(s2).add(s1.add(s3)).intoArray(scratch, 16 * k);
+            s0.add(s2).add(s1.add(s3)).intoArray(scratch, 16 * SLOT[k]);
         }
         reduce16x16(scratch, out, oo);
         if (np < n) {
@@ -238,38 +238,33 @@ final class GgmlMath {
         }
     }
 
+    /** Per level of {@link #reduce16x16}: the lanes a blend takes from the second vector of a pair. */
+    private static final List<VectorMask<Float>> TREE_SECOND = List.of(
+            VectorMask.fromLong(S16, 0xFF00L), VectorMask.fromLong(S16, 0xF0F0L),
+            VectorMask.fromLong(S16, 0xCCCCL), VectorMask.fromLong(S16, 0xAAAAL));
+    private static final List<VectorShuffle<Float>> TREE_PARTNER = List.of(XOR8, XOR4, XOR2, XOR1);
+
     /**
-     * Lane sources for {@link #reduce16x16}'s levels in a pair of vectors (negative: the second vector's lane + 16):
-     * level s takes the first s lanes ({@code TREE_LO}) and the next s lanes ({@code TREE_HI}) of every 2s-lane chunk.
-     * A rearrange of two vectors by a shuffle, not selectFrom: C2 does not compile the two-vector selectFrom here.
+     * Where {@link #reduce16x16} wants product k's vector: at v[16 * SLOT[k]..). Each level interleaves its pair's
+     * halves, so the sums would come out in bit-reversed order unless the vectors go in that way.
      */
-    private static final List<VectorShuffle<Float>> TREE_LO = treeShuffles(0), TREE_HI = treeShuffles(1);
-
-    private static List<VectorShuffle<Float>> treeShuffles(int half) {
-        List<VectorShuffle<Float>> levels = new ArrayList<>();
-        for (int size = 8; size >= 1; size /= 2) {
-            int[] source = new int[16];
-            for (int lane = 0; lane < 16; lane++) {
-                int i = lane / size * 2 * size + lane % size + half * size; // lane i of the pair (x, y)
-                source[lane] = i < 16 ? i : i - 32;
-            }
-            levels.add(VectorShuffle.fromArray(S16, source, 0));
-        }
-        return List.copyOf(levels);
-    }
+    static final int[] SLOT = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
 
     /**
-     * {@link #reduce16(FloatVector)} of the sixteen vectors v[16k..16k+16) into out[oo + k], the same adds in the
-     * same tree for all sixteen at once: each level adds the halves of two vectors' chunks side by side (lanes i and
-     * i + 8 of two vectors into one, then i and i + 4 of two such, and so on), so fifteen vector adds and thirty
-     * two-vector permutes replace sixteen reductions of eight dependent steps each. Works in place in {@code v}.
+     * {@link #reduce16(FloatVector)} of sixteen vectors at once: product k's vector at v[16 * SLOT[k]..), its sum to
+     * out[oo + k]. The same adds in the same tree: each level adds every lane to its partner (i ^ 8, then i ^ 4, ^ 2,
+     * ^ 1) in both vectors of a pair, after which both halves of each chunk hold the same sums, and a blend keeps one
+     * half from each vector, so two vectors' sums share one vector at the next level. Fifteen such steps (two
+     * single-vector permutes, two adds and a blend each) replace sixteen reductions of eight dependent steps each.
+     * Works in place in {@code v}.
      */
     static void reduce16x16(float[] v, float[] out, int oo) {
         for (int level = 0, pairs = 8; level < 4; level++, pairs /= 2) {
-            VectorShuffle<Float> lo = TREE_LO.get(level), hi = TREE_HI.get(level);
+            VectorShuffle<Float> partner = TREE_PARTNER.get(level);
+            VectorMask<Float> second = TREE_SECOND.get(level);
             for (int j = 0; j < pairs; j++) {
                 FloatVector x = FloatVector.fromArray(S16, v, 32 * j), y = FloatVector.fromArray(S16, v, 32 * j + 16);
-                FloatVector sum = x.rearrange(lo, y).add(x.rearrange(hi, y));
+                FloatVector sum = x.add(x.rearrange(partner)).blend(y.add(y.rearrange(partner)), second);
                 if (pairs == 1) {
                     sum.intoArray(out, oo);
                 } else {
