@@ -36,9 +36,9 @@ public final class MatMul {
         int small = roundUp(Math.max(1, (rows - bigEnd) / (threads * 4)));
         int tasks = bigTasks + (rows - bigEnd + small - 1) / small;
         pool.parallelFor(tasks, task -> {
-            int from = task < bigTasks ? task * big : bigEnd + (task - bigTasks) * small;
-            int to = Math.min(task < bigTasks ? from + big : from + small, task < bigTasks ? bigEnd : rows);
-            w.matmul(x, out, outStride, from, to);
+            boolean longRun = task < bigTasks;
+            int from = longRun ? task * big : bigEnd + (task - bigTasks) * small;
+            w.matmul(x, out, outStride, from, longRun ? Math.min(from + big, bigEnd) : Math.min(from + small, rows));
         });
     }
 }
