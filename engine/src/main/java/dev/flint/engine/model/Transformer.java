@@ -204,7 +204,7 @@ public final class Transformer {
             scoreBuffers.set(scores);
         }
         float[] qh = s.qHalf(qOff, hd);
-        float[] lanes = s.chunk(); // scratch for the dot products' lane sums; the softmax below reuses it after them
+        float[] lanes = s.chunk(); // the products' vectors before their lane sums (16 x 16); the softmax reuses it
         int cell = 0;
         if (batchedKq) {
             for (; cell + 16 <= pos + 1; cell += 16) {
