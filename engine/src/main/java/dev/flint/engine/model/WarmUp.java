@@ -5,16 +5,17 @@ import dev.flint.engine.parallel.WorkerPool;
 /**
  * Throwaway forward passes at load time, so C2 compiles a model's kernels before the first request needs them rather
  * than during it. Runs what serving runs: a prompt-sized batch, single-token decode steps, a cached run moved by one
- * position, a batch of two new tokens (a keystroke) and one of nine with logits for each (a keystroke that adds a
- * line with its indentation, or a speculative verification).
+ * position, a batch of two new tokens (a keystroke) and one of seventeen with logits for each (a keystroke that
+ * adds a line with its indentation, or a speculative verification).
  * <p>
  * C2 compiles what the profile saw: a branch never taken here becomes a trap that sends the method back to the
  * interpreter when a request first takes it. So each batch size reaches its own kernels, and the shapes vary the way
  * requests do: a prompt of 47 tokens (the tokens-in-lanes products of every type start at 33, and its last group of
- * 16 is partial, as almost every real prompt's is), nine tokens for the small-batch products (4-31), and in the last
- * round a batch further into the cache so that attention's score buffers grow once more after the first compile.
- * Without the nine, the first Enter typed into a fresh server waited about a second; with a whole last group, the
- * first long prompt dropped its Q8_0 product back to the interpreter.
+ * 16 is partial, as almost every real prompt's is), seventeen tokens for the small-batch products (Q8_0's planes
+ * take 16-31; smaller batches run the two-token batch's per-token loops, and an odd count leaves the last pair half
+ * empty), and in the last round decode steps and a batch further into the cache, so that attention's score buffers
+ * grow once more after the first compile and its products run at lengths past one 64-float step. Without a small batch, the first Enter typed into a fresh server waited about a second;
+ * with a whole last group, the first long prompt dropped its Q8_0 product back to the interpreter.
  * Used for the served model and for a draft model alike.
  */
 public final class WarmUp {
@@ -27,7 +28,7 @@ public final class WarmUp {
     /** Runs the passes on a scratch cache of the transformer; {@code promptTokens} is the prompt batch size. */
     public static void run(Transformer tf, WorkerPool pool, int promptTokens) {
         int n = Math.min(promptTokens, 47);
-        int mid = Math.min(promptTokens, 9);
+        int mid = Math.min(promptTokens, 17);
         var cache = tf.newCache(n + 14 + mid + FAR);
         Batch b = new Batch();
         float[] logits = new float[mid * tf.vocabularySize()];
@@ -37,8 +38,11 @@ public final class WarmUp {
                 b.add(i % tf.vocabularySize(), i, cache, i == n - 1);
             }
             tf.forward(b, logits, pool);
+            // in the last round, decode steps far into the cache too: past 64 cells a step's weights·V products
+            // leave the 64-float form that a step near the start takes (GgmlMath.dotSingle16)
+            int step = n + (round == 2 ? FAR : 0);
             for (int i = 0; i < 12; i++) {
-                b.clear().add(1, n + i, cache, true);
+                b.clear().add(1, step + i, cache, true);
                 tf.forward(b, logits, pool);
             }
             // what a keystroke runs: a cached run moved by one position, then a batch of two new tokens
