@@ -23,11 +23,11 @@ import java.util.SplittableRandom;
 /**
  * Prompt-processing and generation speed, like llama-bench: pp = P random tokens evaluated in batches; tg = N tokens
  * decoded one at a time; both from an empty cache, or after D tokens already in it ({@code -d}, newer llama-bench's
- * {@code --n-depth}: filled once, not timed). Each figure is the median of R repetitions after
- * a warm-up run, on a model loaded with the server's load-time warm-up: one run of a few tokens does not give C2
- * enough calls to compile the small-batch kernels (without it, a 4-token batch measured 10-18 tok/s for the first
- * six runs and 50-55 from about the tenth). Also reports memory-bandwidth utilisation of generation: weight bytes read per token × tok/s ÷ the
- * read bandwidth measured on this machine with the same threads.
+ * {@code --n-depth}: filled once, not timed). Each figure is the median of R repetitions after a warm-up run, on a
+ * model loaded with the server's load-time warm-up: one run of a few tokens does not give C2 enough calls to compile
+ * the small-batch kernels (without it, a 4-token batch measured 10-18 tok/s for the first six runs and 50-55 from
+ * about the tenth). Also reports memory-bandwidth utilisation of generation: weight bytes read per token × tok/s ÷
+ * the read bandwidth measured on this machine with the same threads.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure prompt and generation speed.",
         subcommands = {BenchReplayCommand.class, SpecBenchCommand.class})

@@ -207,7 +207,8 @@ final class GgmlMath {
      * Sixteen {@link #dotSingle}s of a[ao..ao+n) with b[bo + k * stride ..) for k = 0..15, into out[oo..oo+16): each
      * product's four folded accumulators, then the sixteen lane sums at once by {@link #reduce16x16}, then each
      * product's leftovers in double. A decode step's q·K is one such short product per cell, and reducing each on its
-     * own took longer than the multiply-adds. {@code scratch} holds 256 floats.
+     * own took longer than the multiply-adds. Heads of 64 take {@link #singleInRegisters}. {@code scratch} holds 256
+     * floats.
      */
     static void dotSingle16(float[] a, int ao, float[] b, int bo, int stride, int n, float[] out, int oo,
                             float[] scratch) {
@@ -258,7 +259,7 @@ final class GgmlMath {
      * {@code x.blend(y, second) + y.blend(x, second).rearrange(partner)}: the same adds as x and y each added to their
      * own permute, operands swapped (which IEEE addition does not notice), with one permute instead of two. Through
      * the scratch array at every level, each level's loads waited on the stores just made: 24 layers of 14 heads over
-     * 1024 cells, one thread, cache-resident keys, took 2.5-2.8 ms that way and 1.4-1.5 ms this way, same bits.
+     * 1024 cells, one thread, cache-resident keys, took 2.2-2.8 ms that way and 1.1-1.5 ms this way, same bits.
      * Written out without helpers: in a method this large C2 stops inlining them (NodeCountInliningCutoff) and
      * boxes their vectors; and vectors carried from one loop iteration to the next were boxed too.
      */
@@ -299,7 +300,7 @@ final class GgmlMath {
 
     /**
      * {@link #singleInRegisters} for {@link #dotBatch16}'s q·K: each product is dotBatch's one chain in steps of 16.
-     * Prompt batches at depth 1024 (0.5B-shaped Q8_0, two threads) went from 113 to 125 tok/s with it.
+     * Prompt batches at depth 1024 (0.5B-shaped Q8_0, two threads) ran 4-10 % faster with it (alternated runs).
      */
     private static void batchInRegisters(float[] a, int ao, float[] b, int bo, int stride, float[] out, int oo,
                                           float[] scratch) {
