@@ -402,20 +402,25 @@ final class GgmlMath {
      * Lane by lane, the conversions took about a third of a decode step's attention at a thousand cells.
      */
     static void scaleToHalf(float[] p, float scale, int n) {
+        scaleToHalf(p, 0, scale, n);
+    }
+
+    /** {@link #scaleToHalf(float[], float, int)} of p[o..o+n). */
+    static void scaleToHalf(float[] p, int o, float scale, int n) {
         VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
         int j = 0;
         for (; j + sp.length() <= n; j += sp.length()) {
-            FloatVector x = FloatVector.fromArray(sp, p, j).mul(scale);
+            FloatVector x = FloatVector.fromArray(sp, p, o + j).mul(scale);
             // viewAsIntegralLanes, not reinterpretAsInts: that call site is shared with the Q8_0 kernels' short and
             // long vectors, and a third class there made C2 stop inlining it in them (generation at two thirds speed)
             IntVector bits = x.viewAsIntegralLanes();
             FloatVector normal = bits.add(bits.lanewise(VectorOperators.LSHR, 13).and(1).add(0xFFF)).and(~0x1FFF)
                     .reinterpretAsFloats();
             FloatVector small = x.add(0.5f).sub(0.5f);
-            small.blend(normal, x.compare(VectorOperators.GE, 0x1p-14f)).intoArray(p, j);
+            small.blend(normal, x.compare(VectorOperators.GE, 0x1p-14f)).intoArray(p, o + j);
         }
         for (; j < n; j++) {
-            p[j] = Float.float16ToFloat(Float.floatToFloat16(p[j] * scale));
+            p[o + j] = Float.float16ToFloat(Float.floatToFloat16(p[o + j] * scale));
         }
     }
 

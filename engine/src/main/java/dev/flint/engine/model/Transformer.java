@@ -167,13 +167,23 @@ public final class Transformer {
         int group = heads / c.headCountKv();
         float scale = (float) (1.0 / Math.sqrt(hd));
         boolean batched = n >= 2; // llama.cpp takes its prompt-batch kernels (tinyBLAS) from two tokens up
-        // head by head: the tokens of one head share its cached keys and values (at a thousand cells of a 0.5B
-        // model, 256 KiB each), which then stay in the core's L2; token by token, every head's in turn evicted them
-        pool.parallelFor(n * heads, task -> {
-            int h = task / n;
+        // the query heads that share a KV head together, in runs of headsPerTask: each block of cached keys or
+        // values is then read once for the run instead of once per head (at two thousand cells one head's keys and
+        // values, 512 KiB each, no longer stayed in the core's L2 from one head to the next); runs as many as the
+        // threads need. Run-major, so the tokens of a run also share the cache while it is in L2.
+        int runsPerGroup = Math.min(group, (pool.threads() + c.headCountKv() - 1) / c.headCountKv());
+        int headsPerTask = (group + runsPerGroup - 1) / runsPerGroup;
+        int runs = c.headCountKv() * runsPerGroup;
+        pool.parallelFor(n * runs, task -> {
+            int run = task / n;
             int t = task % n;
-            attendHead(s, l, batch.cache(t), batch.position(t), s.nkv[t], batched, t * qDim + h * hd, (h / group) * hd,
-                    scale);
+            int g = run / runsPerGroup;
+            int h0 = g * group + (run % runsPerGroup) * headsPerTask;
+            int m = Math.min(headsPerTask, (g + 1) * group - h0);
+            if (m > 0) {
+                attendHeads(s, l, batch.cache(t), batch.position(t), s.nkv[t], batched, t * qDim + h0 * hd, m,
+                        g * hd, scale);
+            }
         });
         s.inWo.reset(s.att, qDim, n);
         matmul(pool, lw.wo(), s.inWo, s.tmp);
@@ -186,91 +196,124 @@ public final class Transformer {
     }
 
     /**
-     * One head of one token: softmax(q·K / sqrt(d)) · V over positions 0..pos of its sequence, with llama.cpp's
-     * numerics: rows of {@code nkv} cells (the used cells rounded up to 32, later ones masked), F16 operands,
-     * ggml's exponential, and the products of its prompt-batch or single-token kernels.
+     * {@code m} consecutive query heads of one token that share one KV head (q at {@code qOff}, the KV head's
+     * columns at {@code kvOff}): for each head softmax(q·K / sqrt(d)) · V over positions 0..pos of its sequence, with
+     * llama.cpp's numerics: rows of {@code nkv} cells (the used cells rounded up to 32, later ones masked), F16
+     * operands, ggml's exponential, and the products of its prompt-batch or single-token kernels. Each block of 16
+     * cached keys (or 16 value rows) is used by all m heads before the next is read; every head's products are the
+     * ones it would get alone.
      */
-    private void attendHead(Scratch s, int layer, KvCache cache, int pos, int nkv, boolean batched, int qOff,
-                            int kvOff, float scale) {
+    private void attendHeads(Scratch s, int layer, KvCache cache, int pos, int nkv, boolean batched, int qOff, int m,
+                             int kvOff, float scale) {
         int hd = c.headDim();
         int kvDim = c.kvDim();
         int cap = cache.cells();
         boolean batchedKq = batched && hd % 16 == 0; // tinyBLAS needs whole 16-lane steps, else ggml's own dot
         float[] kc = cache.keys(layer);
         float[] vc = cache.values(layer);
-        float[] scores = scoreBuffers.get();
-        if (scores.length < nkv) {
-            scores = new float[Math.max(nkv, scores.length * 2)];
+        float[] scores = scoreBuffers.get(); // head j's row at j * nkv
+        if (scores.length < m * nkv) {
+            scores = new float[Math.max(m * nkv, scores.length * 2)];
             scoreBuffers.set(scores);
         }
-        float[] qh = s.qHalf(qOff, hd);
+        float[] qh = s.qHalf(qOff, m * hd);
         float[] lanes = s.chunk(); // the products' vectors before their lane sums (16 x 16); the softmax reuses it
         int cell = 0;
         if (batchedKq) {
             for (; cell + 16 <= pos + 1; cell += 16) {
-                GgmlMath.dotBatch16(qh, 0, kc, cell * kvDim + kvOff, kvDim, hd, scores, cell, lanes);
+                for (int j = 0; j < m; j++) {
+                    GgmlMath.dotBatch16(qh, j * hd, kc, cell * kvDim + kvOff, kvDim, hd, scores, j * nkv + cell,
+                            lanes);
+                }
             }
             for (; cell + 4 <= pos + 1; cell += 4) {
-                GgmlMath.dotBatch4(qh, 0, kc, cell * kvDim + kvOff, kvDim, hd, scores, cell, lanes);
+                for (int j = 0; j < m; j++) {
+                    GgmlMath.dotBatch4(qh, j * hd, kc, cell * kvDim + kvOff, kvDim, hd, scores, j * nkv + cell,
+                            lanes);
+                }
             }
         }
         if (!batched) {
             for (; cell + 16 <= pos + 1; cell += 16) {
-                GgmlMath.dotSingle16(qh, 0, kc, cell * kvDim + kvOff, kvDim, hd, scores, cell, lanes);
+                for (int j = 0; j < m; j++) {
+                    GgmlMath.dotSingle16(qh, j * hd, kc, cell * kvDim + kvOff, kvDim, hd, scores, j * nkv + cell,
+                            lanes);
+                }
             }
         }
         for (; cell <= pos; cell++) {
             int ko = cell * kvDim + kvOff;
-            scores[cell] = batchedKq ? GgmlMath.dotBatch(qh, 0, kc, ko, hd, lanes)
-                    : GgmlMath.dotSingle(qh, 0, kc, ko, hd, lanes);
+            for (int j = 0; j < m; j++) {
+                scores[j * nkv + cell] = batchedKq ? GgmlMath.dotBatch(qh, j * hd, kc, ko, hd, lanes)
+                        : GgmlMath.dotSingle(qh, j * hd, kc, ko, hd, lanes);
+            }
         }
+        for (int j = 0; j < m; j++) {
+            softmax(scores, j * nkv, pos, nkv, scale, s.chunk());
+        }
+        float[] out = s.att;
+        int d = 0;
+        if (batched && nkv % 16 == 0) {
+            for (; d + 16 <= hd; d += 16) {
+                for (int j = 0; j < m; j++) {
+                    GgmlMath.dotBatch16(scores, j * nkv, vc, (kvOff + d) * cap, cap, nkv, out, qOff + j * hd + d,
+                            lanes);
+                }
+            }
+            for (; d + 4 <= hd; d += 4) {
+                for (int j = 0; j < m; j++) {
+                    GgmlMath.dotBatch4(scores, j * nkv, vc, (kvOff + d) * cap, cap, nkv, out, qOff + j * hd + d,
+                            lanes);
+                }
+            }
+        }
+        if (!batched) {
+            for (; d + 16 <= hd; d += 16) {
+                for (int j = 0; j < m; j++) {
+                    GgmlMath.dotSingle16(scores, j * nkv, vc, (kvOff + d) * cap, cap, nkv, out, qOff + j * hd + d,
+                            lanes);
+                }
+            }
+        }
+        for (; d < hd; d++) {
+            int vo = (kvOff + d) * cap;
+            for (int j = 0; j < m; j++) {
+                out[qOff + j * hd + d] = batched ? GgmlMath.dotBatch(scores, j * nkv, vc, vo, nkv, lanes)
+                        : GgmlMath.dotSingle(scores, j * nkv, vc, vo, nkv, lanes);
+            }
+        }
+    }
+
+    /**
+     * One head's scores at p[o..o+nkv) to softmax probabilities, rounded to F16 for the product with V: scaled, the
+     * exponentials summed in chunks of 16 as ggml_vec_soft_max_f32 does, cells past {@code pos} masked to zero.
+     */
+    private static void softmax(float[] p, int o, int pos, int nkv, float scale, float[] chunk) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j <= pos; j++) {
-            float sc = scores[j] * scale;
-            scores[j] = sc;
+            float sc = p[o + j] * scale;
+            p[o + j] = sc;
             if (sc > max) {
                 max = sc;
             }
         }
-        // softmax over the nkv cells: exponentials summed in chunks of 16 as ggml_vec_soft_max_f32 does
         double sum = 0;
-        float[] chunk = s.chunk();
         for (int j0 = 0; j0 < nkv; j0 += 16) {
             if (j0 + 16 <= pos + 1 && j0 + 16 <= nkv) {
-                sum += GgmlMath.expSum16(scores, j0, max);
+                sum += GgmlMath.expSum16(p, o + j0, max);
                 continue;
             }
             for (int k = 0; k < 16; k++) {
                 int j = j0 + k;
-                float e = j <= pos ? GgmlMath.expf(scores[j] - max) : 0f;
+                float e = j <= pos ? GgmlMath.expf(p[o + j] - max) : 0f;
                 if (j < nkv) {
-                    scores[j] = e;
+                    p[o + j] = e;
                 }
                 chunk[k] = e;
             }
             sum += GgmlMath.reduce16(chunk);
         }
-        GgmlMath.scaleToHalf(scores, (float) (1.0 / sum), nkv); // kq converted to F16 for the product with V
-        float[] out = s.att;
-        int d = 0;
-        if (batched && nkv % 16 == 0) {
-            for (; d + 16 <= hd; d += 16) {
-                GgmlMath.dotBatch16(scores, 0, vc, (kvOff + d) * cap, cap, nkv, out, qOff + d, lanes);
-            }
-            for (; d + 4 <= hd; d += 4) {
-                GgmlMath.dotBatch4(scores, 0, vc, (kvOff + d) * cap, cap, nkv, out, qOff + d, lanes);
-            }
-        }
-        if (!batched) {
-            for (; d + 16 <= hd; d += 16) {
-                GgmlMath.dotSingle16(scores, 0, vc, (kvOff + d) * cap, cap, nkv, out, qOff + d, lanes);
-            }
-        }
-        for (; d < hd; d++) {
-            int vo = (kvOff + d) * cap;
-            out[qOff + d] = batched ? GgmlMath.dotBatch(scores, 0, vc, vo, nkv, lanes)
-                    : GgmlMath.dotSingle(scores, 0, vc, vo, nkv, lanes);
-        }
+        GgmlMath.scaleToHalf(p, o, (float) (1.0 / sum), nkv); // kq converted to F16 for the product with V
     }
 
     /**
@@ -421,14 +464,14 @@ public final class Transformer {
             inFfn = new EncodedInput(e, capacity);
             inDown = new EncodedInput(c.feedForwardLength(), capacity);
             inOut = new EncodedInput(e, capacity);
-            qh = ThreadLocal.withInitial(() -> new float[c.headDim()]);
+            qh = ThreadLocal.withInitial(() -> new float[c.qDim()]);
         }
 
         float[] chunk() {
             return chunk.get();
         }
 
-        /** The query head rounded to half precision (llama.cpp converts q to F16 for the K·q product). */
+        /** Query heads (hd floats each) rounded to half precision (llama.cpp converts q to F16 for the K·q product). */
         float[] qHalf(int off, int hd) {
             float[] r = qh.get();
             for (int i = 0; i < hd; i++) {
