@@ -35,8 +35,8 @@ class Q8_0KernelTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1, 160", "2, 160", "3, 160", "4, 160", "9, 160", "15, 160", "16, 160", "17, 160", "19, 160",
-            "31, 160", "17, 32768", "21, 32768"}) // rows of 32768 take chunks of two token pairs
+    @CsvSource({"1, 160", "2, 160", "3, 160", "4, 160", "9, 160", "10, 160", "11, 160", "15, 160", "16, 160",
+            "17, 160", "19, 160", "31, 160", "47, 160", "17, 32768", "21, 32768"}) // rows of 32768: chunks of two pairs
     void everyPathComputesLlamaCppsFloats(int n, int cols) {
         int rows = 37;
         byte[] w = RandomWeights.bytes(GgmlType.Q8_0, (long) rows * cols, 5);
