@@ -5,19 +5,21 @@ import dev.flint.engine.parallel.WorkerPool;
 /**
  * Throwaway forward passes at load time, so C2 compiles a model's kernels before the first request needs them rather
  * than during it. Runs what serving runs: a prompt-sized batch, single-token decode steps, a cached run moved by one
- * position, a batch of two new tokens (a keystroke) and one of seventeen with logits for each (a keystroke that
- * adds a line with its indentation, or a speculative verification).
+ * position, a batch of two new tokens (a keystroke) and ones of seventeen and sixteen with logits for each (a
+ * keystroke that adds a line with its indentation, or a speculative verification).
  * <p>
  * C2 compiles what the profile saw: a branch never taken here becomes a trap that sends the method back to the
  * interpreter when a request first takes it. So each batch size reaches its own kernels, and the shapes vary the way
  * requests do: a prompt of 47 tokens (the tokens-in-lanes products of every type start at 33, and its last group of
  * 16 is partial, as almost every real prompt's is), seventeen tokens for the small-batch products (Q8_0's planes
- * take 16-31; smaller batches run the two-token batch's per-token loops, and an odd count leaves the last pair half
- * empty), and in the last round decode steps and a batch further into the cache, so that attention's score buffers
- * grow once more after the first compile and its products run at lengths past one 64-float step. Without a small
- * batch, the first Enter typed into a fresh server waited about a second; with a whole last group, the first long
- * prompt dropped its Q8_0 product back to the interpreter; with decode steps only near the start, the first decode
- * step at a few hundred cells took 70 ms instead of 20.
+ * take 17-31; smaller batches run the two-token batch's per-token loops, and an odd count leaves the last pair half
+ * empty), sixteen for Q8_0's one-group lanes (11-16 tokens: a whole group, the prompt's last being partial), and in
+ * the last round decode steps and a batch further into the cache, so that attention's score buffers grow once more
+ * after the first compile and its products run at lengths past one 64-float step. Without a small batch, the first
+ * Enter typed into a fresh server waited about a second; with a whole last group, the first long prompt dropped its
+ * Q8_0 product back to the interpreter; with decode steps only near the start, the first decode step at a few
+ * hundred cells took 70 ms instead of 20; with thirteen tokens instead of sixteen, the first whole group of sixteen
+ * took 560 ms instead of 240.
  * Used for the served model and for a draft model alike.
  */
 public final class WarmUp {
@@ -31,6 +33,8 @@ public final class WarmUp {
     public static void run(Transformer tf, WorkerPool pool, int promptTokens) {
         int n = Math.min(promptTokens, 47);
         int mid = Math.min(promptTokens, 17);
+        int small = Math.min(promptTokens, 16);
+        int few = Math.min(promptTokens, 7);
         var cache = tf.newCache(n + 14 + mid + FAR);
         Batch b = new Batch();
         float[] logits = new float[mid * tf.vocabularySize()];
@@ -57,6 +61,15 @@ public final class WarmUp {
                 b.add((4 + i) % tf.vocabularySize(), at + i, cache, true);
             }
             tf.forward(b, logits, pool);
+            // and ones of sixteen (Q8_0's one-group lanes take 11-16) and seven (per-token loops past two tokens),
+            // over the same cells
+            for (int size : new int[] {small, few}) {
+                b.clear();
+                for (int i = 0; i < size; i++) {
+                    b.add((5 + i) % tf.vocabularySize(), at + i, cache, true);
+                }
+                tf.forward(b, logits, pool);
+            }
         }
     }
 }
