@@ -462,9 +462,10 @@ final class LegacyQuants {
                 a2.intoArray(sums, o + 32);
                 a3.intoArray(sums, o + 48);
             }
-            int n = x.tokens();
+            // one exit test: whole and partial groups take the same branches (no trap for the kind warm-up skipped)
+            int m = Math.min(16, x.tokens() - tg * 16);
             for (int k = 0; k < 4; k++) {
-                for (int h = 0, t = tg * 16; h < 16 && t < n; h++, t++) {
+                for (int h = 0, t = tg * 16; h < m; h++, t++) {
                     int a = 16 * k + h;
                     out[t * outStride + r + k] = ((sums[a] + sums[a + 256]) + (sums[a + 128] + sums[a + 384]))
                             + ((sums[a + 64] + sums[a + 320]) + (sums[a + 192] + sums[a + 448]));

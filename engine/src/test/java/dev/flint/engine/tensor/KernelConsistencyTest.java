@@ -76,6 +76,16 @@ class KernelConsistencyTest {
         assertLongBatchesEqualSingleTokens(type, 30, 768, new int[] {40, 100, 250});
     }
 
+    /**
+     * Batches of one token group (Q8_0 from 11 tokens and the K-quants from 9 take the lanes with some of them empty)
+     * and a prompt whose last group is alone in its tile (50 tokens: four groups): same bits as single tokens.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void oneGroupBatchesEqualSingleTokensExactly(GgmlType type) {
+        assertLongBatchesEqualSingleTokens(type, 30, 768, new int[] {9, 11, 16, 50});
+    }
+
     /** Rows so wide that Q8_0's token chunks would hold too few groups: all groups in one chunk, same results. */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
