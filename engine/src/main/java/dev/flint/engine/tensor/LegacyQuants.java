@@ -314,11 +314,12 @@ final class LegacyQuants {
         }
 
         /**
-         * Four decoded rows (r..r+3) times token groups tg and tg + 1, tokens in the lanes, llama.cpp's operations per token: for each lane i of its eight-lane
-         * accumulator (elements 4i..4i+3 of every block) the exact sum of four products, then
-         * {@code acc_i = fma(isum, d_x * d_w, acc_i)} along the blocks; hsum_float_8's order at the end. One lane i
-         * at a time over all blocks: eight sums and eight accumulators stay in registers (twelve made C2 spill the
-         * accumulators, which here change every four FMAs); the {@code d_x * d_w} are computed once before.
+         * Four decoded rows (r..r+3) times token groups tg and tg + 1, tokens in the lanes, llama.cpp's operations
+         * per token: for each lane i of its eight-lane accumulator (elements 4i..4i+3 of every block) the exact sum of
+         * four products, then {@code acc_i = fma(isum, d_x * d_w, acc_i)} along the blocks; hsum_float_8's order at
+         * the end. One lane i at a time over all blocks: eight sums and eight accumulators stay in registers (twelve
+         * made C2 spill the accumulators, which here change every four FMAs); the {@code d_x * d_w} are computed once
+         * before.
          */
         private void lanes4x2(LaneScratch s, Activations x, int tg, int r, float[] out, int outStride) {
             float[] q = s.rows;
