@@ -77,13 +77,14 @@ class KernelConsistencyTest {
     }
 
     /**
-     * Batches of one token group (Q8_0 from 11 tokens and the K-quants from 9 take the lanes with some of them empty)
-     * and a prompt whose last group is alone in its tile (50 tokens: four groups): same bits as single tokens.
+     * Batches of one or two token groups (Q8_0 from 11 tokens and the K-quants from 9 take the lanes with some of them
+     * empty) and prompts whose last one or two groups are left over from the tiles (50 tokens: four groups, 80:
+     * five): same bits as single tokens.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
-    void oneGroupBatchesEqualSingleTokensExactly(GgmlType type) {
-        assertLongBatchesEqualSingleTokens(type, 30, 768, new int[] {9, 11, 16, 50});
+    void smallAndLeftOverGroupsEqualSingleTokensExactly(GgmlType type) {
+        assertLongBatchesEqualSingleTokens(type, 30, 768, new int[] {9, 11, 16, 20, 50, 80});
     }
 
     /** Rows so wide that Q8_0's token chunks would hold too few groups: all groups in one chunk, same results. */
