@@ -231,7 +231,9 @@ final class KQuants {
                     int k = 0;
                     for (; k + 4 <= rows; k += 4) {
                         int tg = 0;
-                        for (; tg + 1 < groups; tg += 3) { // two groups left: lanes4x3 with one repeated
+                        // three groups per tile; two left over still take lanes4x3 (one repeated), which ran faster
+                        // than a two-group tile; one left over takes lanes4x1
+                        for (; tg + 1 < groups; tg += 3) {
                             lanes4x3(tl, k, ls, x, tg, groups - 1, r0, out, outStride);
                         }
                         if (tg < groups) {
@@ -403,8 +405,9 @@ final class KQuants {
         }
 
         /**
-         * {@link #lanes4x3} for one token group: batches of {@link #LANES_SMALL} to 32 tokens and a prompt's last one
-         * or two groups, which lanes4x3 would compute three times over (its groups past the last repeat it).
+         * {@link #lanes4x3} for one token group: batches of {@link #LANES_SMALL} to 16 tokens, and a prompt's last
+         * group when it is alone after the tiles of three, which lanes4x3 would compute three times over (its groups
+         * past the last repeat it).
          */
         private void lanes4x1(Scaled[] tl, int k0, LaneScratch s, Activations x, int tg, int r0, float[] out,
                 int outStride) {
