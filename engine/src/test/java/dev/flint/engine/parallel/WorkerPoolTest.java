@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -45,11 +47,14 @@ class WorkerPoolTest {
     @Test
     void idleWorkersUseAlmostNoCpu() throws InterruptedException {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assertTrue(mx.isThreadCpuTimeSupported() && mx.isThreadCpuTimeEnabled());
+        Set<Thread> others = workerThreads(); // pools of other tests in this JVM
         try (WorkerPool pool = new WorkerPool(3)) {
             pool.parallelFor(100, i -> { });
             Thread.sleep(100); // past the spin: the workers park
-            long[] ids = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().startsWith("flint-worker-")).mapToLong(Thread::threadId).toArray();
+            Set<Thread> mine = workerThreads();
+            mine.removeAll(others);
+            long[] ids = mine.stream().mapToLong(Thread::threadId).toArray();
             assertEquals(2, ids.length);
             long[] before = new long[ids.length];
             for (int i = 0; i < ids.length; i++) {
@@ -66,6 +71,16 @@ class WorkerPoolTest {
             pool.parallelFor(100, sum::addAndGet);
             assertEquals(4950, sum.get());
         }
+    }
+
+    private static Set<Thread> workerThreads() {
+        Set<Thread> out = new HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("flint-worker-")) {
+                out.add(t);
+            }
+        }
+        return out;
     }
 
     @Test
