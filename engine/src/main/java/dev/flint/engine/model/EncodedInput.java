@@ -1,6 +1,7 @@
 package dev.flint.engine.model;
 
 import dev.flint.engine.tensor.ActivationFormat;
+import dev.flint.engine.parallel.WorkerPool;
 import dev.flint.engine.tensor.Activations;
 
 import java.util.EnumMap;
@@ -32,10 +33,11 @@ final class EncodedInput {
         fresh.clear();
     }
 
-    Activations get(ActivationFormat format) {
+    /** The input in {@code format}, encoded on first use with {@code pool}'s threads. */
+    Activations get(ActivationFormat format, WorkerPool pool) {
         Activations a = byFormat.computeIfAbsent(format, f -> new Activations(f, capacity, cols));
         if (fresh.putIfAbsent(format, Boolean.TRUE) == null) {
-            a.set(src, stride, n);
+            a.set(src, stride, n, pool);
         }
         return a;
     }

@@ -61,11 +61,23 @@ final class GgmlMath {
         if (!WIDE) {
             return expSum16Scalar(s, o, max);
         }
-        FloatVector x = FloatVector.fromArray(S16, s, o).sub(max);
-        FloatVector z = x.fma(0x1.715476p+0f, 0x1.8p23f);
-        FloatVector n = z.sub(0x1.8p23f);
-        if (n.compare(VectorOperators.LT, -126f).anyTrue() || n.compare(VectorOperators.GT, 126f).anyTrue()) {
+        FloatVector e = exp16(FloatVector.fromArray(S16, s, o).sub(max));
+        if (e == null) {
             return expSum16Scalar(s, o, max);
+        }
+        e.intoArray(s, o);
+        return reduce16(e);
+    }
+
+    /**
+     * {@link #expf} in sixteen lanes, with {@code scalb(j, n)} as one multiply by 2^n (the same rounding while 2^n is
+     * a normal float); null when a lane is past that, for the caller to take {@code expf} lane by lane. Small enough
+     * for the JIT to inline, so the vectors stay in registers.
+     */
+    private static FloatVector exp16(FloatVector x) {
+        FloatVector n = x.fma(0x1.715476p+0f, 0x1.8p23f).sub(0x1.8p23f);
+        if (n.compare(VectorOperators.LT, -126f).or(n.compare(VectorOperators.GT, 126f)).anyTrue()) {
+            return null;
         }
         FloatVector negN = n.neg();
         FloatVector b = negN.fma(FloatVector.broadcast(S16, 0x1.7f7d1cp-20f),
@@ -76,9 +88,7 @@ final class GgmlMath {
         // 2^n from its exponent bits: n is a whole number in [-126, 126] here
         FloatVector pow2 = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)
                 .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector e = j.mul(pow2);
-        e.intoArray(s, o);
-        return reduce16(e);
+        return j.mul(pow2);
     }
 
     /** {@link #expSum16} lane by lane. */
@@ -95,6 +105,31 @@ final class GgmlMath {
     /** ggml_v_silu: x / (1 + expf(-x)). */
     static float silu(float x) {
         return x / (1f + expf(-x));
+    }
+
+    /**
+     * SwiGLU, {@code up[i] *= silu(gate[i])} for i in [from, to), sixteen lanes at a time with {@link #exp16} (the
+     * same operations as {@link #silu}, so the same bits). Scalar, it was the largest part of a prompt batch's
+     * single-threaded work (about 10 ms per layer at 512 tokens of the 0.5B shape).
+     */
+    static void swiGlu(float[] up, float[] gate, int from, int to) {
+        int i = from;
+        if (WIDE) {
+            for (; i + 16 <= to; i += 16) {
+                FloatVector g = FloatVector.fromArray(S16, gate, i);
+                FloatVector e = exp16(g.neg());
+                if (e == null) {
+                    for (int k = i; k < i + 16; k++) {
+                        up[k] *= silu(gate[k]);
+                    }
+                } else {
+                    FloatVector.fromArray(S16, up, i).mul(g.div(e.add(1f))).intoArray(up, i);
+                }
+            }
+        }
+        for (; i < to; i++) {
+            up[i] *= silu(gate[i]);
+        }
     }
 
     /** _mm512_reduce_add_ps as GCC expands it: halves of 8, then of 4, then (0 + 2) + (1 + 3). */

@@ -345,9 +345,9 @@ public final class Transformer {
         matmul(pool, lw.ffnUp(), s.inFfn, s.up);
         if (lw.ffnGate() != null) {
             matmul(pool, lw.ffnGate(), s.inFfn, s.gate);
-            for (int i = 0; i < n * ff; i++) {
-                s.up[i] *= GgmlMath.silu(s.gate[i]); // up * silu(gate), ggml's SIMD SiLU
-            }
+            int total = n * ff;
+            pool.parallelFor((total + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK, k -> GgmlMath.swiGlu(s.up, s.gate,
+                    k * ELEMENTWISE_CHUNK, Math.min(total, (k + 1) * ELEMENTWISE_CHUNK)));
         } else {
             for (int t = 0; t < n; t++) {
                 addBias(s.up, t * ff, lw.ffnUpBias());
@@ -367,7 +367,7 @@ public final class Transformer {
     }
 
     private static void matmul(WorkerPool pool, WeightMatrix m, EncodedInput in, float[] out) {
-        MatMul.apply(pool, m, in.get(m.activationFormat()), out);
+        MatMul.apply(pool, m, in.get(m.activationFormat(), pool), out);
     }
 
     /** RMSNorm or LayerNorm of one row, then the weight and optional bias; sums in double as ggml does. */
@@ -412,6 +412,12 @@ public final class Transformer {
             }
         }
     }
+
+    /**
+     * Elements per task of the element-wise steps of a batch (SwiGLU): enough to amortise the hand-off, small enough
+     * that a prompt batch's millions of elements spread over every thread; a decode step's few thousand run inline.
+     */
+    private static final int ELEMENTWISE_CHUNK = 8192;
 
     private static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
     private static final float GELU_COEF_A = 0.044715f;

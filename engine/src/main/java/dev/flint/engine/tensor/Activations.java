@@ -1,7 +1,10 @@
 package dev.flint.engine.tensor;
 
+import dev.flint.engine.parallel.WorkerPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+
+import java.util.function.IntConsumer;
 
 /**
  * The input of a matrix product for a batch of tokens, encoded once the way a weight type's dot product reads it
@@ -118,42 +121,68 @@ public final class Activations {
 
     /** Encodes {@code n} rows of {@code cols} floats from {@code x} (row t at {@code x[t * stride]}). */
     public void set(float[] x, int stride, int n) {
+        set(x, stride, n, null);
+    }
+
+    /**
+     * {@link #set(float[], int, int)} spread over {@code pool} (null: on the calling thread). Every token's rows,
+     * and every lane group and plane pair, are written by one task, so the result does not depend on the split; a
+     * prompt batch's encoding was otherwise single-threaded work between the matrix products.
+     */
+    public void set(float[] x, int stride, int n, WorkerPool pool) {
         if (n > capacity) {
             throw new IllegalArgumentException("batch of " + n + " exceeds capacity " + capacity);
         }
-        for (int t = 0; t < n; t++) {
-            encodeRow(x, t * stride, t * cols, t * (cols / 32));
-        }
-        tokens = n;
         boolean q8_1 = format == ActivationFormat.Q8_1;
-        hasLanes = (format == ActivationFormat.Q8_0 || q8_1 || format == ActivationFormat.Q8_K)
-                && n >= RowGroupMatrix.LANE_BATCH;
-        if (hasLanes) {
-            transposeToLanes(n);
-        }
-        if (format != ActivationFormat.Q8_0 && !q8_1 && format != ActivationFormat.Q8_K) {
-            return;
-        }
-        if (q16 == null) {
+        boolean integers = format == ActivationFormat.Q8_0 || q8_1 || format == ActivationFormat.Q8_K;
+        if (integers && q16 == null) {
             q16 = new short[f.length];
         }
-        for (int i = 0; i < n * cols; i++) {
-            q16[i] = (short) f[i];
+        boolean pairs = integers && format != ActivationFormat.Q8_K;
+        if (pairs && pairs16 == null) {
+            pairs16 = new int[f.length / 2];
         }
-        if (format != ActivationFormat.Q8_K) {
-            if (pairs16 == null) {
-                pairs16 = new int[f.length / 2];
+        int perTask = Math.max(1, ENCODE_CHUNK / cols);
+        forEach(pool, (n + perTask - 1) / perTask, k -> {
+            int t1 = Math.min(n, (k + 1) * perTask);
+            for (int t = k * perTask; t < t1; t++) {
+                encodeRow(x, t * stride, t * cols, t * (cols / 32));
             }
-            for (int i = 0; i < n * cols / 2; i++) {
-                pairs16[i] = q16[2 * i] & 0xFFFF | q16[2 * i + 1] << 16;
+            if (integers) {
+                for (int i = k * perTask * cols; i < t1 * cols; i++) {
+                    q16[i] = (short) f[i];
+                }
             }
+            if (pairs) {
+                for (int i = k * perTask * cols / 2; i < t1 * cols / 2; i++) {
+                    pairs16[i] = q16[2 * i] & 0xFFFF | q16[2 * i + 1] << 16;
+                }
+            }
+        });
+        tokens = n;
+        hasLanes = integers && n >= RowGroupMatrix.LANE_BATCH;
+        if (hasLanes) {
+            transposeToLanes(n, pool);
         }
         if (format == ActivationFormat.Q8_0 && n >= PLANE_BATCH) {
-            setPlanes(n);
+            setPlanes(n, pool);
         }
     }
 
-    private void setPlanes(int n) {
+    /** Values per encoding task: enough to amortise the hand-off; a single token's row runs inline. */
+    private static final int ENCODE_CHUNK = 8192;
+
+    private static void forEach(WorkerPool pool, int tasks, IntConsumer body) {
+        if (pool == null) {
+            for (int k = 0; k < tasks; k++) {
+                body.accept(k);
+            }
+        } else {
+            pool.parallelFor(tasks, body);
+        }
+    }
+
+    private void setPlanes(int n, WorkerPool pool) {
         int pairs = (n + 1) / 2;
         int blocks = cols / 32;
         if (planes == null) {
@@ -165,25 +194,33 @@ public final class Activations {
             java.util.Arrays.fill(planes, pairs * 2 * cols, (pairs + 1) * 2 * cols, 0f);
             java.util.Arrays.fill(pairScales, pairs * 16 * blocks, (pairs + 1) * 16 * blocks, 0f);
         }
-        for (int p = 0; p < pairs; p++) {
-            for (int h = 0; h < 2; h++) {
-                int t = 2 * p + h;
-                int po = p * 2 * cols + 8 * h;
-                int so = p * 16 * blocks + 8 * h;
-                for (int b = 0; b < blocks; b++) {
-                    float scale = t < n ? d[t * blocks + b] : 0f;
-                    for (int i = 0; i < 8; i++) {
-                        pairScales[so + 16 * b + i] = scale;
-                        for (int e = 0; e < 4; e++) {
-                            planes[po + 64 * b + 16 * e + i] = t < n ? f[t * cols + 32 * b + 4 * i + e] : 0f;
-                        }
+        int perTask = Math.max(1, ENCODE_CHUNK / (2 * cols));
+        forEach(pool, (pairs + perTask - 1) / perTask, k -> {
+            for (int p = k * perTask; p < Math.min(pairs, (k + 1) * perTask); p++) {
+                setPlanes(n, p, blocks);
+            }
+        });
+    }
+
+    /** Pair p of {@link #setPlanes(int, WorkerPool)}. */
+    private void setPlanes(int n, int p, int blocks) {
+        for (int h = 0; h < 2; h++) {
+            int t = 2 * p + h;
+            int po = p * 2 * cols + 8 * h;
+            int so = p * 16 * blocks + 8 * h;
+            for (int b = 0; b < blocks; b++) {
+                float scale = t < n ? d[t * blocks + b] : 0f;
+                for (int i = 0; i < 8; i++) {
+                    pairScales[so + 16 * b + i] = scale;
+                    for (int e = 0; e < 4; e++) {
+                        planes[po + 64 * b + 16 * e + i] = t < n ? f[t * cols + 32 * b + 4 * i + e] : 0f;
                     }
                 }
             }
         }
     }
 
-    private void transposeToLanes(int n) {
+    private void transposeToLanes(int n, WorkerPool pool) {
         int lanesPer = Kernels.L;
         int groups = (n + lanesPer - 1) / lanesPer;
         int blocks = cols / 32;
@@ -195,21 +232,24 @@ public final class Activations {
             laneSums = new float[capGroups * lanesPer * blocks];
             laneMins = format == ActivationFormat.Q8_1 ? new float[capGroups * lanesPer * blocks] : null;
         }
-        for (int g = 0; g < groups; g++) {
-            for (int j = 0; j < lanesPer; j++) {
-                int t = g * lanesPer + j;
-                boolean real = t < n;
-                for (int i = 0; i < cols; i++) {
-                    lanes[(g * cols + i) * lanesPer + j] = real ? f[t * cols + i] : 0f;
-                }
-                for (int b = 0; b < blocks; b++) {
-                    laneScales[(g * blocks + b) * lanesPer + j] = real ? d[t * blocks + b] : 0f;
-                    if (format == ActivationFormat.Q8_1) { // xsum holds s = d * sum(q); the integer sum is needed too
-                        laneSums[(g * blocks + b) * lanesPer + j] = real ? 8f * blockSum(t * cols + 32 * b, 32) : 0f;
-                        laneMins[(g * blocks + b) * lanesPer + j] = real ? xsum[t * blocks + b] : 0f;
-                    } else {
-                        laneSums[(g * blocks + b) * lanesPer + j] = real ? 8f * xsum[t * blocks + b] : 0f;
-                    }
+        forEach(pool, groups, g -> transposeGroup(n, g, lanesPer, blocks));
+    }
+
+    /** Token group g of {@link #transposeToLanes}. */
+    private void transposeGroup(int n, int g, int lanesPer, int blocks) {
+        for (int j = 0; j < lanesPer; j++) {
+            int t = g * lanesPer + j;
+            boolean real = t < n;
+            for (int i = 0; i < cols; i++) {
+                lanes[(g * cols + i) * lanesPer + j] = real ? f[t * cols + i] : 0f;
+            }
+            for (int b = 0; b < blocks; b++) {
+                laneScales[(g * blocks + b) * lanesPer + j] = real ? d[t * blocks + b] : 0f;
+                if (format == ActivationFormat.Q8_1) { // xsum holds s = d * sum(q); the integer sum is needed too
+                    laneSums[(g * blocks + b) * lanesPer + j] = real ? 8f * blockSum(t * cols + 32 * b, 32) : 0f;
+                    laneMins[(g * blocks + b) * lanesPer + j] = real ? xsum[t * blocks + b] : 0f;
+                } else {
+                    laneSums[(g * blocks + b) * lanesPer + j] = real ? 8f * xsum[t * blocks + b] : 0f;
                 }
             }
         }
