@@ -171,6 +171,9 @@ public final class Transformer {
         // values is then read once for the run instead of once per head (at two thousand cells one head's keys and
         // values, 512 KiB each, no longer stayed in the core's L2 from one head to the next); runs as many as the
         // threads need. Run-major, so the tokens of a run also share the cache while it is in L2.
+        if (batched) {
+            valueSpans(batch, l, s.nkv, s.vCells);
+        }
         int runsPerGroup = Math.min(group, (pool.threads() + c.headCountKv() - 1) / c.headCountKv());
         int headsPerTask = (group + runsPerGroup - 1) / runsPerGroup;
         int runs = c.headCountKv() * runsPerGroup;
@@ -181,8 +184,8 @@ public final class Transformer {
             int h0 = g * group + (run % runsPerGroup) * headsPerTask;
             int m = Math.min(headsPerTask, (g + 1) * group - h0);
             if (m > 0) {
-                attendHeads(s, l, batch.cache(t), batch.position(t), s.nkv[t], batched, t * qDim + h0 * hd, m,
-                        g * hd, scale);
+                attendHeads(s, l, batch.cache(t), batch.position(t), s.nkv[t], batched ? s.vCells[t] : s.nkv[t],
+                        batched, t * qDim + h0 * hd, m, g * hd, scale);
             }
         });
         s.inWo.reset(s.att, qDim, n);
@@ -201,10 +204,10 @@ public final class Transformer {
      * llama.cpp's numerics: rows of {@code nkv} cells (the used cells rounded up to 32, later ones masked), F16
      * operands, ggml's exponential, and the products of its prompt-batch or single-token kernels. Each block of 16
      * cached keys (or 16 value rows) is used by all m heads before the next is read; every head's products are the
-     * ones it would get alone.
+     * ones it would get alone. The product with V spans the first {@code vCells} cells ({@link #valueSpans}).
      */
-    private void attendHeads(Scratch s, int layer, KvCache cache, int pos, int nkv, boolean batched, int qOff, int m,
-                             int kvOff, float scale) {
+    private void attendHeads(Scratch s, int layer, KvCache cache, int pos, int nkv, int vCells, boolean batched,
+                             int qOff, int m, int kvOff, float scale) {
         int hd = c.headDim();
         int kvDim = c.kvDim();
         int cap = cache.cells();
@@ -249,20 +252,20 @@ public final class Transformer {
             }
         }
         for (int j = 0; j < m; j++) {
-            softmax(scores, j * nkv, pos, nkv, scale, s.chunk());
+            softmax(scores, j * nkv, pos, vCells, scale, s.chunk()); // chunks past vCells would add exact zeros
         }
         float[] out = s.att;
         int d = 0;
-        if (batched && nkv % 16 == 0) {
+        if (batched && vCells % 16 == 0) {
             for (; d + 16 <= hd; d += 16) {
                 for (int j = 0; j < m; j++) {
-                    GgmlMath.dotBatch16(scores, j * nkv, vc, (kvOff + d) * cap, cap, nkv, out, qOff + j * hd + d,
+                    GgmlMath.dotBatch16(scores, j * nkv, vc, (kvOff + d) * cap, cap, vCells, out, qOff + j * hd + d,
                             lanes);
                 }
             }
             for (; d + 4 <= hd; d += 4) {
                 for (int j = 0; j < m; j++) {
-                    GgmlMath.dotBatch4(scores, j * nkv, vc, (kvOff + d) * cap, cap, nkv, out, qOff + j * hd + d,
+                    GgmlMath.dotBatch4(scores, j * nkv, vc, (kvOff + d) * cap, cap, vCells, out, qOff + j * hd + d,
                             lanes);
                 }
             }
@@ -278,7 +281,7 @@ public final class Transformer {
         for (; d < hd; d++) {
             int vo = (kvOff + d) * cap;
             for (int j = 0; j < m; j++) {
-                out[qOff + j * hd + d] = batched ? GgmlMath.dotBatch(scores, j * nkv, vc, vo, nkv, lanes)
+                out[qOff + j * hd + d] = batched ? GgmlMath.dotBatch(scores, j * nkv, vc, vo, vCells, lanes)
                         : GgmlMath.dotSingle(scores, j * nkv, vc, vo, nkv, lanes);
             }
         }
@@ -314,6 +317,48 @@ public final class Transformer {
             sum += GgmlMath.reduce16(chunk);
         }
         GgmlMath.scaleToHalf(p, o, (float) (1.0 / sum), nkv); // kq converted to F16 for the product with V
+    }
+
+    /**
+     * For each token of a batch, how many cells its product with V (a prompt batch's kernel, one chain of 16 lanes
+     * per output) must span to give llama.cpp's bits. llama.cpp multiplies all nkv cells; those past the token's
+     * position carry a probability of exactly +0, and adding +0 * v to a lane changes nothing while v is finite (a
+     * lane's sum is never -0: products of nonzero F16 numbers do not underflow, and exact cancellation gives +0). So
+     * the span stops at the position rounded up to 16 when every value from there to nkv is finite, and stays nkv
+     * otherwise (0 * inf is NaN). At 512 tokens from an empty cache this halves V's work.
+     */
+    static void valueSpans(Batch batch, int layer, int[] nkv, int[] vCells) {
+        int n = batch.size();
+        KvCache checked = null;
+        int checkedFrom = 0;
+        boolean finite = false;
+        for (int t = 0; t < n; t++) {
+            KvCache cache = batch.cache(t);
+            int own = Math.min(nkv[t], (batch.position(t) + 16) / 16 * 16);
+            if (cache != checked || own < checkedFrom) {
+                // one scan per run of tokens of the same sequence, from the earliest span of the run
+                int from = own;
+                for (int u = t + 1; u < n && batch.cache(u) == cache; u++) {
+                    from = Math.min(from, Math.min(nkv[u], (batch.position(u) + 16) / 16 * 16));
+                }
+                finite = allFinite(cache.values(layer), cache.cells(), cache.kvDim(), from, nkv[t]);
+                checked = cache;
+                checkedFrom = from;
+            }
+            vCells[t] = finite ? own : nkv[t];
+        }
+    }
+
+    /** Whether cells [from, to) of all {@code rows} rows of transposed values are finite. */
+    private static boolean allFinite(float[] v, int cells, int rows, int from, int to) {
+        for (int i = 0; i < rows; i++) {
+            for (int p = i * cells + from; p < i * cells + to; p++) {
+                if (!Float.isFinite(v[p])) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /**
@@ -446,7 +491,7 @@ public final class Transformer {
     private static final class Scratch {
         final int capacity;
         final float[] x, xn, q, k, v, att, tmp, up, gate, rope;
-        final int[] nkv;
+        final int[] nkv, vCells;
         private final ThreadLocal<float[]> chunk = ThreadLocal.withInitial(() -> new float[256]); // 16 x 16 lanes
         final EncodedInput inAttn, inWo, inFfn, inDown, inOut;
         private final ThreadLocal<float[]> qh;
@@ -465,6 +510,7 @@ public final class Transformer {
             gate = new float[capacity * c.feedForwardLength()];
             rope = new float[capacity * c.ropeDim()];
             nkv = new int[capacity];
+            vCells = new int[capacity];
             inAttn = new EncodedInput(e, capacity);
             inWo = new EncodedInput(c.qDim(), capacity);
             inFfn = new EncodedInput(e, capacity);
