@@ -74,18 +74,25 @@ public final class Activations {
 
     /**
      * Q8_0, Q8_1 and Q8_K: the quantized integers as shorts, token-major like {@link #f}, for the single-token kernels
-     * (which multiply them with the weights in 16-bit lanes). Computed in {@link #set}.
+     * (which multiply them with the weights in 16-bit lanes). Built on first use for each batch.
      */
     short[] q16() {
+        if (shortsStale) {
+            buildShorts();
+        }
         return q16;
     }
 
     /**
      * Q8_0 and Q8_1: neighbouring quantized integers two by two in one int, {@code pairs16[i] = q[2i] & 0xFFFF | q[2i + 1]
      * << 16} (token-major, {@code cols / 2} per token): broadcast to a vector and seen as shorts, it multiplies bytes
-     * 2i and 2i + 1 of many rows side by side (the row groups' single-token kernels). Computed in {@link #set}.
+     * 2i and 2i + 1 of many rows side by side (the row groups' single-token kernels).
+     * Built on first use for each batch.
      */
     int[] pairs16() {
+        if (pairsStale) {
+            buildPairs();
+        }
         return pairs16;
     }
 
@@ -94,15 +101,55 @@ public final class Activations {
      * split into its four "planes" the way llama.cpp's 8-lane kernels sum them (lane i of plane e holds element
      * 4i + e). Pair p starts at {@code p * 2 * cols}; within it block b at {@code 64 b}, plane e at {@code + 16 e},
      * token 2p + h at {@code + 8 h}. A missing last token is zeros, and so is a missing last pair (the kernels take
-     * pairs two at a time). Computed in {@link #set}.
+     * pairs two at a time). Built in {@link #set} for the batch sizes that read them, else on first use.
      */
     float[] planes() {
+        if (planesStale) {
+            buildPlanes();
+        }
         return planes;
     }
 
     /** With {@link #planes}: per pair p and block b, 16 floats, token 2p's scale 8 times then token 2p + 1's. */
     float[] pairScales() {
+        if (planesStale) {
+            buildPlanes();
+        }
         return pairScales;
+    }
+
+    /*
+     * The shorts, pairs and planes serve only some kernels (single tokens and small batches, rows outside whole
+     * tiles, machines without AVX-512), so a batch builds them on first use: a prompt batch on AVX-512 reads none of
+     * them, and building them took about a third of its encoding time. First use may come from several pool threads
+     * at once, hence the lock; the flags are volatile so that a thread that finds one cleared also sees the array.
+     */
+    private volatile boolean shortsStale, pairsStale, planesStale;
+
+    private synchronized void buildShorts() {
+        if (shortsStale) {
+            for (int i = 0; i < tokens * cols; i++) {
+                q16[i] = (short) f[i];
+            }
+            shortsStale = false;
+        }
+    }
+
+    private synchronized void buildPairs() {
+        if (pairsStale) {
+            short[] q = q16();
+            for (int i = 0; i < tokens * cols / 2; i++) {
+                pairs16[i] = q[2 * i] & 0xFFFF | q[2 * i + 1] << 16;
+            }
+            pairsStale = false;
+        }
+    }
+
+    private synchronized void buildPlanes() {
+        if (planesStale) {
+            setPlanes(tokens, null);
+            planesStale = false;
+        }
     }
 
     /**
@@ -133,8 +180,8 @@ public final class Activations {
         if (n > capacity) {
             throw new IllegalArgumentException("batch of " + n + " exceeds capacity " + capacity);
         }
-        boolean q8_1 = format == ActivationFormat.Q8_1;
-        boolean integers = format == ActivationFormat.Q8_0 || q8_1 || format == ActivationFormat.Q8_K;
+        boolean integers = format == ActivationFormat.Q8_0 || format == ActivationFormat.Q8_1
+                || format == ActivationFormat.Q8_K;
         if (integers && q16 == null) {
             q16 = new short[f.length];
         }
@@ -144,27 +191,24 @@ public final class Activations {
         }
         int perTask = Math.max(1, ENCODE_CHUNK / cols);
         forEach(pool, (n + perTask - 1) / perTask, k -> {
-            int t1 = Math.min(n, (k + 1) * perTask);
-            for (int t = k * perTask; t < t1; t++) {
+            for (int t = k * perTask; t < Math.min(n, (k + 1) * perTask); t++) {
                 encodeRow(x, t * stride, t * cols, t * (cols / 32));
-            }
-            if (integers) {
-                for (int i = k * perTask * cols; i < t1 * cols; i++) {
-                    q16[i] = (short) f[i];
-                }
-            }
-            if (pairs) {
-                for (int i = k * perTask * cols / 2; i < t1 * cols / 2; i++) {
-                    pairs16[i] = q16[2 * i] & 0xFFFF | q16[2 * i + 1] << 16;
-                }
             }
         });
         tokens = n;
+        shortsStale = integers;
+        pairsStale = pairs;
         hasLanes = integers && n >= RowGroupMatrix.LANE_BATCH;
         if (hasLanes) {
             transposeToLanes(n, pool);
         }
-        if (format == ActivationFormat.Q8_0 && n >= PLANE_BATCH) {
+        boolean planesUsed = format == ActivationFormat.Q8_0 && n >= PLANE_BATCH;
+        // built here, on the pool, for the batch sizes whose Q8_0 products read them (LegacyQuants.Q8_0.matmul: all
+        // without AVX-512, 17-31 tokens with it); for any other reader on first use
+        boolean lanesInstead = LegacyQuants.Q8_0.WIDE && Kernels.L == 16
+                && (n >= LegacyQuants.Q8_0.LANES_BATCH || n <= 16);
+        planesStale = planesUsed && lanesInstead;
+        if (planesUsed && !lanesInstead) {
             setPlanes(n, pool);
         }
     }

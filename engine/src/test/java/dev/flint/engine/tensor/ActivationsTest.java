@@ -11,10 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Encoding a batch splits it into tasks by tokens, lane groups and plane pairs. Every array the kernels read must hold
- * what its definition says: each token's values, scales and sums as that token encoded alone, and the shorts, pairs,
- * lanes and planes laid out from them; on a pool of any size the same bits as on one thread. Batch sizes cover one
- * task and several, and a partial last lane group and plane pair.
+ * Encoding a batch splits it into tasks by tokens, lane groups and plane pairs, and builds some layouts only on first
+ * use. Every array the kernels read must hold what its definition says for the current batch: each token's values,
+ * scales and sums as that token encoded alone, and the shorts, pairs, lanes and planes laid out from them; on a pool of
+ * any size the same bits as on one thread. Batch sizes cover one task and several, a partial last lane group and
+ * plane pair, and a batch after a larger one.
  */
 class ActivationsTest {
     private static final int COLS = 512;
@@ -28,8 +29,8 @@ class ActivationsTest {
         for (int i = 0; i < in.length; i++) {
             in[i] = (float) (r.nextGaussian() * (1 + i % 7));
         }
-        for (int n : new int[] {1, 3, 4, 15, 16, 17, 33, 40, 100}) {
-            Activations one = new Activations(format, CAPACITY, COLS);
+        Activations one = new Activations(format, CAPACITY, COLS); // reused: nothing of an earlier batch may show
+        for (int n : new int[] {1, 3, 4, 15, 16, 17, 33, 40, 100, 2, 24, 5, 64}) {
             one.set(in, COLS, n);
             checkDefinitions(one, in, n, format + ", " + n + " tokens");
             for (int threads = 2; threads <= 3; threads++) {
@@ -39,20 +40,40 @@ class ActivationsTest {
                     String where = format + ", " + n + " tokens, " + threads + " threads";
                     assertEquals(n, many.tokens(), where);
                     assertEquals(one.hasLanes(), many.hasLanes(), where);
-                    assertArrayEquals(one.f, many.f, where + ": values");
-                    assertArrayEquals(one.d, many.d, where + ": scales");
-                    assertArrayEquals(one.xsum, many.xsum, where + ": block sums");
-                    assertArrayEquals(one.q16(), many.q16(), where + ": shorts");
-                    assertArrayEquals(one.pairs16(), many.pairs16(), where + ": pairs");
-                    assertArrayEquals(one.lanes, many.lanes, where + ": lanes");
-                    assertArrayEquals(one.laneScales, many.laneScales, where + ": lane scales");
-                    assertArrayEquals(one.laneSums, many.laneSums, where + ": lane sums");
-                    assertArrayEquals(one.laneMins, many.laneMins, where + ": lane minimums");
-                    assertArrayEquals(one.planes(), many.planes(), where + ": planes");
-                    assertArrayEquals(one.pairScales(), many.pairScales(), where + ": pair scales");
+                    // the current batch's part of each array (the reused instance keeps older rows past it)
+                    int b = COLS / 32;
+                    int g = (n + Kernels.L - 1) / Kernels.L;
+                    int p = (n + 3) / 4 * 2; // plane pairs, padded to whole pairs of pairs
+                    same(one.f, many.f, n * COLS, where + ": values");
+                    same(one.d, many.d, one.d.length == 0 ? 0 : n * b, where + ": scales");
+                    same(one.xsum, many.xsum, one.xsum.length == 0 ? 0 : n * b, where + ": block sums");
+                    if (one.q16() != null) {
+                        assertArrayEquals(Arrays.copyOf(one.q16(), n * COLS), Arrays.copyOf(many.q16(), n * COLS),
+                                where + ": shorts");
+                    }
+                    if (one.pairs16() != null) {
+                        assertArrayEquals(Arrays.copyOf(one.pairs16(), n * COLS / 2),
+                                Arrays.copyOf(many.pairs16(), n * COLS / 2), where + ": pairs");
+                    }
+                    if (one.hasLanes()) {
+                        same(one.lanes, many.lanes, g * Kernels.L * COLS, where + ": lanes");
+                        same(one.laneScales, many.laneScales, g * Kernels.L * b, where + ": lane scales");
+                        same(one.laneSums, many.laneSums, g * Kernels.L * b, where + ": lane sums");
+                        if (format == ActivationFormat.Q8_1) {
+                            same(one.laneMins, many.laneMins, g * Kernels.L * b, where + ": lane minimums");
+                        }
+                    }
+                    if (format == ActivationFormat.Q8_0 && n >= Activations.PLANE_BATCH) {
+                        same(one.planes(), many.planes(), p * 2 * COLS, where + ": planes");
+                        same(one.pairScales(), many.pairScales(), p * 16 * b, where + ": pair scales");
+                    }
                 }
             }
         }
+    }
+
+    private static void same(float[] want, float[] got, int length, String where) {
+        assertArrayEquals(Arrays.copyOf(want, length), Arrays.copyOf(got, length), where);
     }
 
     private static void checkDefinitions(Activations a, float[] in, int n, String where) {
