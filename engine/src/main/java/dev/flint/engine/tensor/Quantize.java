@@ -9,8 +9,8 @@ import static dev.flint.engine.tensor.Kernels.L;
 
 /**
  * Quantization of activations to ggml's 8-bit formats with the rounding llama.cpp's x86 CPU build applies on the
- * paths the reference fixtures exercise. Q8_0/Q8_1: d = amax / 127 stored as F16, q = roundf(x / d) (halves away
- * from zero, as quantize_row_q8_0_ref and the repacked-Q4_0 path do). Q8_K: iscale = -127 / (the value of largest
+ * paths the reference fixtures exercise. Q8_0/Q8_1: d = amax / 127 stored as F16, q = x * (127 / amax) rounded to
+ * nearest, halves to even (quantize_row_q8_0's AVX path, _mm256_round_ps). Q8_K: iscale = -127 / (the value of largest
  * magnitude), q = min(127, nearest(x * iscale)), d = 1 / iscale in F32. The quantized integers are written as floats.
  */
 public final class Quantize {
