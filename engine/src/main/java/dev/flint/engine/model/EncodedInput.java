@@ -1,7 +1,7 @@
 package dev.flint.engine.model;
 
-import dev.flint.engine.tensor.ActivationFormat;
 import dev.flint.engine.parallel.WorkerPool;
+import dev.flint.engine.tensor.ActivationFormat;
 import dev.flint.engine.tensor.Activations;
 
 import java.util.EnumMap;
