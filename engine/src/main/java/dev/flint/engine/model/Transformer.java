@@ -389,8 +389,12 @@ public final class Transformer {
         if (lw.ffnGate() != null) {
             matmul(pool, lw.ffnGate(), s.inFfn, s.gate);
             int total = n * ff;
-            pool.parallelFor((total + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK, k -> GgmlMath.swiGlu(s.up, s.gate,
-                    k * ELEMENTWISE_CHUNK, Math.min(total, (k + 1) * ELEMENTWISE_CHUNK)));
+            if (total <= ELEMENTWISE_CHUNK) {
+                GgmlMath.swiGlu(s.up, s.gate, 0, total);
+            } else {
+                pool.parallelFor((total + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK, k -> GgmlMath.swiGlu(s.up,
+                        s.gate, k * ELEMENTWISE_CHUNK, Math.min(total, (k + 1) * ELEMENTWISE_CHUNK)));
+            }
         } else {
             perToken(pool, n, t -> {
                 addBias(s.up, t * ff, lw.ffnUpBias());
@@ -415,6 +419,12 @@ public final class Transformer {
      * thread alone. A decode step or a keystroke's few tokens stay inline.
      */
     private static void perToken(WorkerPool pool, int n, IntConsumer step) {
+        if (n <= TOKENS_PER_TASK) {
+            for (int t = 0; t < n; t++) { // one task: no loop object to allocate
+                step.accept(t);
+            }
+            return;
+        }
         pool.parallelFor((n + TOKENS_PER_TASK - 1) / TOKENS_PER_TASK, k -> {
             for (int t = k * TOKENS_PER_TASK; t < Math.min(n, (k + 1) * TOKENS_PER_TASK); t++) {
                 step.accept(t);

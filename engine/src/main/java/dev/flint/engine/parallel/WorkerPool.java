@@ -25,21 +25,28 @@ public final class WorkerPool implements AutoCloseable {
     private final Thread[] workers;
     private final AtomicIntegerArray sleeping; // 1 while a worker is (about to be) parked
     private final ReentrantLock callerLock = new ReentrantLock();
-    private volatile Job job;
+    private final Job job = new Job();
     private volatile long epoch;
     private volatile boolean closed;
 
+    /**
+     * The loop being run. One per pool, reused: loops are serialised, and every worker is done with one (it has
+     * counted itself out) before the next is published, so a decode step's few hundred loops allocate nothing here.
+     */
     private static final class Job {
-        final int n;
-        final IntConsumer body;
+        int n;
+        IntConsumer body;
         final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger workersLeft;
+        final AtomicInteger workersLeft = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Job(int n, IntConsumer body, int workers) {
+        /** Sets up the next loop; published to the workers by the epoch's volatile write that follows. */
+        void reset(int n, IntConsumer body, int workers) {
             this.n = n;
             this.body = body;
-            this.workersLeft = new AtomicInteger(workers);
+            next.set(0);
+            workersLeft.set(workers);
+            failure.set(null);
         }
 
         void drain() {
@@ -123,8 +130,8 @@ public final class WorkerPool implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("worker pool is closed");
             }
-            Job j = new Job(n, body, workers.length);
-            job = j;
+            Job j = job;
+            j.reset(n, body, workers.length);
             epoch = epoch + 1; // publishes the job
             for (int i = 0; i < workers.length; i++) {
                 if (sleeping.get(i) == 1) {
@@ -141,6 +148,7 @@ public final class WorkerPool implements AutoCloseable {
                 }
             }
             Throwable t = j.failure.get();
+            j.body = null; // the loop's captures are not kept alive until the next loop
             if (t instanceof RuntimeException re) {
                 throw re;
             }
