@@ -2,6 +2,8 @@ package dev.flint.engine.tensor;
 
 import dev.flint.engine.parallel.WorkerPool;
 
+import java.util.function.IntConsumer;
+
 /** Matrix products spread over a {@link WorkerPool}: each task computes a contiguous range of output rows. */
 public final class MatMul {
     /** Rows per task: enough to amortise scheduling, few enough that both cores get an even share. */
@@ -35,10 +37,45 @@ public final class MatMul {
         int bigEnd = Math.min(rows, bigTasks * big);
         int small = roundUp(Math.max(1, (rows - bigEnd) / (threads * 4)));
         int tasks = bigTasks + (rows - bigEnd + small - 1) / small;
-        pool.parallelFor(tasks, task -> {
+        RowRanges r = RANGES.get();
+        if (r.w != null) { // a product inside a product's loop on this thread: not reusable now
+            r = new RowRanges();
+        }
+        r.w = w;
+        r.x = x;
+        r.out = out;
+        r.outStride = outStride;
+        r.bigTasks = bigTasks;
+        r.big = big;
+        r.bigEnd = bigEnd;
+        r.small = small;
+        r.rows = rows;
+        try {
+            pool.parallelFor(tasks, r);
+        } finally {
+            r.w = null; // also frees the slot for the next product
+            r.x = null;
+            r.out = null;
+        }
+    }
+
+    /**
+     * A product's loop body: task k computes the k-th run of rows. One per calling thread, reused (loops are
+     * synchronous), so a decode step's products allocate no loop objects.
+     */
+    private static final class RowRanges implements IntConsumer {
+        WeightMatrix w;
+        Activations x;
+        float[] out;
+        int outStride, bigTasks, big, bigEnd, small, rows;
+
+        @Override
+        public void accept(int task) {
             boolean longRun = task < bigTasks;
             int from = longRun ? task * big : bigEnd + (task - bigTasks) * small;
             w.matmul(x, out, outStride, from, longRun ? Math.min(from + big, bigEnd) : Math.min(from + small, rows));
-        });
+        }
     }
+
+    private static final ThreadLocal<RowRanges> RANGES = ThreadLocal.withInitial(RowRanges::new);
 }
