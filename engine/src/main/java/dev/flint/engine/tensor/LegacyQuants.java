@@ -58,7 +58,7 @@ final class LegacyQuants {
         private final int blocks;
         /**
          * Per thread: TILE_ROWS rows as doubled planes (2 * cols floats each), their scales, lane-sum scratch, and 16
-         * rows' single-token accumulators.
+         * rows' single-token accumulators for each of two tokens.
          */
         private final ThreadLocal<float[][]> tile;
 
@@ -74,13 +74,14 @@ final class LegacyQuants {
             this.wide = wide;
             this.blocks = cols / 32;
             this.tile = ThreadLocal.withInitial(() -> {
-                float[][] t = new float[2 * TILE_ROWS + 2][];
+                float[][] t = new float[2 * TILE_ROWS + 3][];
                 for (int k = 0; k < TILE_ROWS; k++) {
                     t[k] = new float[2 * cols];
                     t[TILE_ROWS + k] = new float[blocks];
                 }
                 t[2 * TILE_ROWS] = new float[32 * TILE_ROWS];
                 t[2 * TILE_ROWS + 1] = new float[16 * 16];
+                t[2 * TILE_ROWS + 2] = new float[16 * 16];
                 return t;
             });
         }
@@ -132,6 +133,42 @@ final class LegacyQuants {
                 acc = isum.fma(FloatVector.broadcast(F512, Kernels.f16(data, p) * xd[go + b]), acc);
             }
             acc.intoArray(into, o);
+        }
+
+        /**
+         * {@link #wideAccumulator} for tokens t and t + 1 at once: each block's weights are widened and its scale
+         * converted once for both (the same operations per token).
+         */
+        private void wideAccumulator2(int row, Activations x, int t, float[] into, float[] into2, int o) {
+            long base = row * rowBytes;
+            short[] xq = x.q16();
+            float[] xd = x.d;
+            int xo = t * cols;
+            int xo2 = xo + cols;
+            int go = t * blocks;
+            int go2 = go + blocks;
+            FloatVector acc = FloatVector.zero(F512);
+            FloatVector acc2 = acc;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + b * 34L;
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 2, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                float dw = Kernels.f16(data, p);
+                IntVector pairs = w.mul(ShortVector.fromArray(S512, xq, xo + 32 * b)).reinterpretAsInts();
+                IntVector pairs2 = w.mul(ShortVector.fromArray(S512, xq, xo2 + 32 * b)).reinterpretAsInts();
+                pairs = pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                pairs2 = pairs2.add(pairs2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                LongVector quads = pairs.reinterpretAsLongs();
+                LongVector quads2 = pairs2.reinterpretAsLongs();
+                FloatVector isum = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32))
+                        .reinterpretAsInts().convert(VectorOperators.I2F, 0);
+                FloatVector isum2 = (FloatVector) quads2.add(quads2.lanewise(VectorOperators.LSHL, 32))
+                        .reinterpretAsInts().convert(VectorOperators.I2F, 0);
+                acc = isum.fma(FloatVector.broadcast(F512, dw * xd[go + b]), acc);
+                acc2 = isum2.fma(FloatVector.broadcast(F512, dw * xd[go2 + b]), acc2);
+            }
+            acc.intoArray(into, o);
+            acc2.intoArray(into2, o);
         }
 
         /** Offsets of the 16 rows of a 16 x 16 array: a gather with it reads one column. */
@@ -228,8 +265,17 @@ final class LegacyQuants {
                 // a decode step or a keystroke's few tokens: per token, 16 rows' accumulators, then their lane sums
                 // side by side (the rows stay in the cache from one token to the next)
                 float[] acc = tl[2 * TILE_ROWS + 1];
+                float[] acc2 = tl[2 * TILE_ROWS + 2];
                 for (; r + 16 <= rowTo; r += 16) {
-                    for (int t = 0; t < n; t++) {
+                    int t = 0;
+                    for (; t + 2 <= n; t += 2) {
+                        for (int k = 0; k < 16; k++) {
+                            wideAccumulator2(r + k, x, t, acc, acc2, 16 * k);
+                        }
+                        oddLaneSumsOfRows(acc, out, t * outStride + r);
+                        oddLaneSumsOfRows(acc2, out, (t + 1) * outStride + r);
+                    }
+                    for (; t < n; t++) {
                         for (int k = 0; k < 16; k++) {
                             wideAccumulator(r + k, x, t, acc, 16 * k);
                         }
