@@ -35,7 +35,11 @@ final class EncodedInput {
 
     /** The input in {@code format}, encoded on first use with {@code pool}'s threads. */
     Activations get(ActivationFormat format, WorkerPool pool) {
-        Activations a = byFormat.computeIfAbsent(format, f -> new Activations(f, capacity, cols));
+        Activations a = byFormat.get(format); // not computeIfAbsent: its capturing lambda allocated on every call
+        if (a == null) {
+            a = new Activations(format, capacity, cols);
+            byFormat.put(format, a);
+        }
         if (fresh.putIfAbsent(format, Boolean.TRUE) == null) {
             a.set(src, stride, n, pool);
         }

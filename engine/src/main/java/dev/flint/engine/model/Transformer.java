@@ -23,6 +23,29 @@ public final class Transformer {
     private final ThreadLocal<float[]> scoreBuffers = ThreadLocal.withInitial(() -> new float[256]);
     private Scratch scratch;
 
+    // The pass in progress, read by the steps below on the pool's threads. Fields rather than captured locals so that
+    // a decode step allocates nothing: a capturing lambda per step and layer cost 8.5 KB per generated token. Safe
+    // because forward() is synchronized, and published to the workers by the pool's hand-off (a volatile write).
+    private Batch batch;
+    private Scratch s;
+    private int layer;
+    private LayerWeights lw;
+    private WorkerPool pool;
+    private boolean batched;
+    private int runsPerGroup, headsPerTask;
+
+    // Each step is bound once here: a bound method reference allocates where it is evaluated.
+    private final IntConsumer embedStep = this::embed;
+    private final IntConsumer attnNormStep = this::attnNorm;
+    private final IntConsumer qkvStep = this::biasRotateStore;
+    private final IntConsumer attendStep = this::attend;
+    private final IntConsumer attnResidualStep = this::addAttentionOutput;
+    private final IntConsumer ffnNormStep = this::ffnNorm;
+    private final IntConsumer swiGluStep = this::swiGluChunk;
+    private final IntConsumer geluStep = this::upThroughGelu;
+    private final IntConsumer ffnResidualStep = this::addFeedForwardOutput;
+    private final PerToken perToken = new PerToken();
+
     public Transformer(ModelConfig config, ModelWeights weights, int nVocab) {
         this.c = config;
         this.w = weights;
@@ -104,24 +127,28 @@ public final class Transformer {
             throw new IllegalArgumentException("logits buffer too small for " + batch.logitCount() + " rows");
         }
         Scratch s = scratch(n);
-        int e = c.embeddingLength();
-        cellsInUse(batch, s.nkv);
-
-        perToken(pool, n, t -> {
-            w.tokenEmbedding().dequantizeRow(batch.token(t), s.x, t * e);
-            rope.angles(batch.position(t), s.rope, t * rope.dims());
-        });
-
-        for (int l = 0; l < c.blockCount(); l++) {
-            LayerWeights lw = w.layers()[l];
-            attention(l, lw, batch, s, pool);
-            feedForward(lw, n, s, pool);
+        this.batch = batch;
+        this.s = s;
+        this.pool = pool;
+        try {
+            cellsInUse(batch, s.nkv);
+            perToken.run(n, embedStep);
+            for (int l = 0; l < c.blockCount(); l++) {
+                this.layer = l;
+                this.lw = w.layers()[l];
+                attention(n);
+                feedForward(n);
+            }
+        } finally {
+            this.batch = null; // nothing of the caller's is kept past the call
+            this.lw = null;
+            this.pool = null;
         }
-
         int m = batch.logitCount();
         if (m == 0 || logits == null) {
             return;
         }
+        int e = c.embeddingLength();
         int r = 0;
         for (int t = 0; t < n; t++) {
             if (batch.wantsLogits(t)) {
@@ -133,69 +160,87 @@ public final class Transformer {
         matmul(pool, w.output(), s.inOut, logits);
     }
 
-    private void attention(int l, LayerWeights lw, Batch batch, Scratch s, WorkerPool pool) {
-        int n = batch.size();
+    private void embed(int t) {
+        w.tokenEmbedding().dequantizeRow(batch.token(t), s.x, t * c.embeddingLength());
+        rope.angles(batch.position(t), s.rope, t * rope.dims());
+    }
+
+    private void attention(int n) {
         int e = c.embeddingLength();
-        int qDim = c.qDim();
-        int kvDim = c.kvDim();
-        int hd = c.headDim();
-        perToken(pool, n, t -> norm(s.x, t * e, s.xn, t * e, lw.attnNorm(), lw.attnNormBias()));
+        perToken.run(n, attnNormStep);
         s.inAttn.reset(s.xn, e, n);
         matmul(pool, lw.wq(), s.inAttn, s.q);
         matmul(pool, lw.wk(), s.inAttn, s.k);
         matmul(pool, lw.wv(), s.inAttn, s.v);
-        int rd = rope.dims();
-        perToken(pool, n, t -> {
-            addBias(s.q, t * qDim, lw.bq());
-            addBias(s.k, t * kvDim, lw.bk());
-            addBias(s.v, t * kvDim, lw.bv());
-            rope.rotate(s.q, t * qDim, c.headCount(), hd, s.rope, t * rd);
-            rope.rotate(s.k, t * kvDim, c.headCountKv(), hd, s.rope, t * rd);
-            // store K and V at half precision, as llama.cpp's F16 cache does
-            KvCache cache = batch.cache(t);
-            int p = batch.position(t) * kvDim;
-            float[] kc = cache.keys(l);
-            float[] vc = cache.values(l);
-            int pos = batch.position(t);
-            int cap = cache.cells();
-            for (int i = 0; i < kvDim; i++) {
-                kc[p + i] = Numerics.roundToF16(s.k[t * kvDim + i]);
-                vc[i * cap + pos] = Numerics.roundToF16(s.v[t * kvDim + i]);
-            }
-        });
-        int heads = c.headCount();
-        int group = heads / c.headCountKv();
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        boolean batched = n >= 2; // llama.cpp takes its prompt-batch kernels (tinyBLAS) from two tokens up
+        perToken.run(n, qkvStep);
+        int group = c.headCount() / c.headCountKv();
+        batched = n >= 2; // llama.cpp takes its prompt-batch kernels (tinyBLAS) from two tokens up
         // the query heads that share a KV head together, in runs of headsPerTask: each block of cached keys or
         // values is then read once for the run instead of once per head (at two thousand cells one head's keys and
         // values, 512 KiB each, no longer stayed in the core's L2 from one head to the next); runs as many as the
         // threads need. Run-major, so the tokens of a run also share the cache while it is in L2.
         if (batched) {
-            valueSpans(batch, l, s.nkv, s.vCells);
+            valueSpans(batch, layer, s.nkv, s.vCells);
         }
-        int runsPerGroup = Math.min(group, (pool.threads() + c.headCountKv() - 1) / c.headCountKv());
-        int headsPerTask = (group + runsPerGroup - 1) / runsPerGroup;
-        int runs = c.headCountKv() * runsPerGroup;
-        pool.parallelFor(n * runs, task -> {
-            int run = task / n;
-            int t = task % n;
-            int g = run / runsPerGroup;
-            int h0 = g * group + (run % runsPerGroup) * headsPerTask;
-            int m = Math.min(headsPerTask, (g + 1) * group - h0);
-            if (m > 0) {
-                attendHeads(s, l, batch.cache(t), batch.position(t), s.nkv[t], batched ? s.vCells[t] : s.nkv[t],
-                        batched, t * qDim + h0 * hd, m, g * hd, scale);
-            }
-        });
-        s.inWo.reset(s.att, qDim, n);
+        runsPerGroup = Math.min(group, (pool.threads() + c.headCountKv() - 1) / c.headCountKv());
+        headsPerTask = (group + runsPerGroup - 1) / runsPerGroup;
+        pool.parallelFor(n * c.headCountKv() * runsPerGroup, attendStep);
+        s.inWo.reset(s.att, c.qDim(), n);
         matmul(pool, lw.wo(), s.inWo, s.tmp);
-        perToken(pool, n, t -> {
-            addBias(s.tmp, t * e, lw.bo());
-            for (int i = 0; i < e; i++) {
-                s.x[t * e + i] += s.tmp[t * e + i];
-            }
-        });
+        perToken.run(n, attnResidualStep);
+    }
+
+    private void attnNorm(int t) {
+        int e = c.embeddingLength();
+        norm(s.x, t * e, s.xn, t * e, lw.attnNorm(), lw.attnNormBias());
+    }
+
+    /** Token t's q, k and v: biases, RoPE, and K and V into the cache at half precision as llama.cpp's F16 cache. */
+    private void biasRotateStore(int t) {
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int hd = c.headDim();
+        int rd = rope.dims();
+        addBias(s.q, t * qDim, lw.bq());
+        addBias(s.k, t * kvDim, lw.bk());
+        addBias(s.v, t * kvDim, lw.bv());
+        rope.rotate(s.q, t * qDim, c.headCount(), hd, s.rope, t * rd);
+        rope.rotate(s.k, t * kvDim, c.headCountKv(), hd, s.rope, t * rd);
+        KvCache cache = batch.cache(t);
+        int pos = batch.position(t);
+        int p = pos * kvDim;
+        float[] kc = cache.keys(layer);
+        float[] vc = cache.values(layer);
+        int cap = cache.cells();
+        for (int i = 0; i < kvDim; i++) {
+            kc[p + i] = Numerics.roundToF16(s.k[t * kvDim + i]);
+            vc[i * cap + pos] = Numerics.roundToF16(s.v[t * kvDim + i]);
+        }
+    }
+
+    /** One task of attention: a run of query heads of one token (run-major, see {@link #attention}). */
+    private void attend(int task) {
+        int n = batch.size();
+        int run = task / n;
+        int t = task % n;
+        int hd = c.headDim();
+        int group = c.headCount() / c.headCountKv();
+        int g = run / runsPerGroup;
+        int h0 = g * group + (run % runsPerGroup) * headsPerTask;
+        int m = Math.min(headsPerTask, (g + 1) * group - h0);
+        if (m > 0) {
+            float scale = (float) (1.0 / Math.sqrt(hd));
+            attendHeads(s, layer, batch.cache(t), batch.position(t), s.nkv[t], batched ? s.vCells[t] : s.nkv[t],
+                    batched, t * c.qDim() + h0 * hd, m, g * hd, scale);
+        }
+    }
+
+    private void addAttentionOutput(int t) {
+        int e = c.embeddingLength();
+        addBias(s.tmp, t * e, lw.bo());
+        for (int i = 0; i < e; i++) {
+            s.x[t * e + i] += s.tmp[t * e + i];
+        }
     }
 
     /**
@@ -380,10 +425,10 @@ public final class Transformer {
         }
     }
 
-    private void feedForward(LayerWeights lw, int n, Scratch s, WorkerPool pool) {
+    private void feedForward(int n) {
         int e = c.embeddingLength();
         int ff = c.feedForwardLength();
-        perToken(pool, n, t -> norm(s.x, t * e, s.xn, t * e, lw.ffnNorm(), lw.ffnNormBias()));
+        perToken.run(n, ffnNormStep);
         s.inFfn.reset(s.xn, e, n);
         matmul(pool, lw.ffnUp(), s.inFfn, s.up);
         if (lw.ffnGate() != null) {
@@ -392,44 +437,71 @@ public final class Transformer {
             if (total <= ELEMENTWISE_CHUNK) {
                 GgmlMath.swiGlu(s.up, s.gate, 0, total);
             } else {
-                pool.parallelFor((total + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK, k -> GgmlMath.swiGlu(s.up,
-                        s.gate, k * ELEMENTWISE_CHUNK, Math.min(total, (k + 1) * ELEMENTWISE_CHUNK)));
+                pool.parallelFor((total + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK, swiGluStep);
             }
         } else {
-            perToken(pool, n, t -> {
-                addBias(s.up, t * ff, lw.ffnUpBias());
-                for (int i = t * ff; i < (t + 1) * ff; i++) {
-                    s.up[i] = gelu(s.up[i]);
-                }
-            });
+            perToken.run(n, geluStep);
         }
         s.inDown.reset(s.up, ff, n);
         matmul(pool, lw.ffnDown(), s.inDown, s.tmp);
-        perToken(pool, n, t -> {
-            addBias(s.tmp, t * e, lw.ffnDownBias());
-            for (int i = 0; i < e; i++) {
-                s.x[t * e + i] += s.tmp[t * e + i];
-            }
-        });
+        perToken.run(n, ffnResidualStep);
+    }
+
+    private void ffnNorm(int t) {
+        int e = c.embeddingLength();
+        norm(s.x, t * e, s.xn, t * e, lw.ffnNorm(), lw.ffnNormBias());
+    }
+
+    private void swiGluChunk(int k) {
+        int total = batch.size() * c.feedForwardLength();
+        GgmlMath.swiGlu(s.up, s.gate, k * ELEMENTWISE_CHUNK, Math.min(total, (k + 1) * ELEMENTWISE_CHUNK));
+    }
+
+    /** Token t's up projection through its bias and GELU (the feed-forward without a gate). */
+    private void upThroughGelu(int t) {
+        int ff = c.feedForwardLength();
+        addBias(s.up, t * ff, lw.ffnUpBias());
+        for (int i = t * ff; i < (t + 1) * ff; i++) {
+            s.up[i] = gelu(s.up[i]);
+        }
+    }
+
+    private void addFeedForwardOutput(int t) {
+        int e = c.embeddingLength();
+        addBias(s.tmp, t * e, lw.ffnDownBias());
+        for (int i = 0; i < e; i++) {
+            s.x[t * e + i] += s.tmp[t * e + i];
+        }
     }
 
     /**
      * Runs a step that reads and writes only token t's rows (norms, biases, RoPE, the cache writes, residual adds,
      * GELU) for every token of the batch, on the pool: at 512 tokens these took about 60 ms per batch on the calling
-     * thread alone. A decode step or a keystroke's few tokens stay inline.
+     * thread alone. A decode step or a keystroke's few tokens stay inline. One instance, reused by every step of the
+     * (serialised) forward pass.
      */
-    private static void perToken(WorkerPool pool, int n, IntConsumer step) {
-        if (n <= TOKENS_PER_TASK) {
-            for (int t = 0; t < n; t++) { // one task: no loop object to allocate
-                step.accept(t);
+    private final class PerToken implements IntConsumer {
+        private int n;
+        private IntConsumer step;
+
+        void run(int n, IntConsumer step) {
+            if (n <= TOKENS_PER_TASK) {
+                for (int t = 0; t < n; t++) {
+                    step.accept(t);
+                }
+                return;
             }
-            return;
+            this.n = n;
+            this.step = step;
+            pool.parallelFor((n + TOKENS_PER_TASK - 1) / TOKENS_PER_TASK, this);
         }
-        pool.parallelFor((n + TOKENS_PER_TASK - 1) / TOKENS_PER_TASK, k -> {
+
+        @Override
+        public void accept(int k) {
             for (int t = k * TOKENS_PER_TASK; t < Math.min(n, (k + 1) * TOKENS_PER_TASK); t++) {
                 step.accept(t);
             }
-        });
+        }
     }
 
     private static final int TOKENS_PER_TASK = 8;

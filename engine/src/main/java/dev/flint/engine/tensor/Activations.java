@@ -190,11 +190,18 @@ public final class Activations {
             pairs16 = new int[f.length / 2];
         }
         int perTask = Math.max(1, ENCODE_CHUNK / cols);
-        forEach(pool, (n + perTask - 1) / perTask, k -> {
-            for (int t = k * perTask; t < Math.min(n, (k + 1) * perTask); t++) {
+        int tasks = (n + perTask - 1) / perTask;
+        if (pool == null || tasks == 1) { // a decode step's row: no loop object, so the decode loop allocates nothing
+            for (int t = 0; t < n; t++) {
                 encodeRow(x, t * stride, t * cols, t * (cols / 32));
             }
-        });
+        } else {
+            pool.parallelFor(tasks, k -> {
+                for (int t = k * perTask; t < Math.min(n, (k + 1) * perTask); t++) {
+                    encodeRow(x, t * stride, t * cols, t * (cols / 32));
+                }
+            });
+        }
         tokens = n;
         shortsStale = integers;
         pairsStale = pairs;
