@@ -15,12 +15,15 @@ public final class StopMatcher {
 
     /** Index of the earliest complete stop string in {@code text} at or after {@code from}, or -1. */
     public int find(CharSequence text, int from) {
+        // read in place: called on every generated token, a copy of the whole text each time was quadratic
         int best = -1;
-        String s = text.toString();
         for (String stop : stops) {
-            int i = s.indexOf(stop, Math.max(0, from - stop.length() + 1));
-            if (i >= 0 && (best < 0 || i < best)) {
-                best = i;
+            int last = best < 0 ? text.length() - stop.length() : Math.min(best - 1, text.length() - stop.length());
+            for (int i = Math.max(0, from - stop.length() + 1); i <= last; i++) {
+                if (matches(text, i, stop, stop.length())) {
+                    best = i;
+                    break;
+                }
             }
         }
         return best;
@@ -32,12 +35,22 @@ public final class StopMatcher {
         int hold = 0;
         for (String stop : stops) {
             for (int k = Math.min(stop.length() - 1, n); k > hold; k--) {
-                if (stop.regionMatches(0, text.toString(), n - k, k)) {
+                if (matches(text, n - k, stop, k)) {
                     hold = k;
                     break;
                 }
             }
         }
         return n - hold;
+    }
+
+    /** Whether {@code text} holds the first {@code k} characters of {@code stop} at {@code at}. */
+    private static boolean matches(CharSequence text, int at, String stop, int k) {
+        for (int j = 0; j < k; j++) {
+            if (text.charAt(at + j) != stop.charAt(j)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -1,8 +1,6 @@
 package dev.flint.engine.sampling;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -20,7 +18,8 @@ public final class Sampler {
     private final int[] history;
     private int historyLen;
     private int historyHead;
-    private final Map<Integer, Integer> counts = new HashMap<>();
+    /** Occurrences of each token id in the history; null while the penalties are off (then nothing is tracked). */
+    private final int[] counts;
     private float[] work = new float[0];
     private int[] ids = new int[0];
     private float[] probs = new float[0];
@@ -30,6 +29,7 @@ public final class Sampler {
         this.rng = config.seed() != null ? new SplittableRandom(config.seed()) : new SplittableRandom();
         int lastN = config.penaltyLastN() < 0 ? 4096 : config.penaltyLastN();
         this.history = new int[Math.max(0, lastN)];
+        this.counts = penaltiesOn() ? new int[nVocab] : null;
         ensure(nVocab);
     }
 
@@ -43,18 +43,23 @@ public final class Sampler {
 
     /** Records a token of the context (prompt or generated) for the penalties. */
     public void accept(int token) {
-        if (history.length == 0) {
+        if (counts == null) {
             return;
         }
         if (historyLen == history.length) {
-            int old = history[historyHead];
-            counts.computeIfPresent(old, (k, v) -> v == 1 ? null : v - 1);
+            count(history[historyHead], -1);
         } else {
             historyLen++;
         }
         history[historyHead] = token;
         historyHead = (historyHead + 1) % history.length;
-        counts.merge(token, 1, Integer::sum);
+        count(token, 1);
+    }
+
+    private void count(int token, int delta) {
+        if (token >= 0 && token < counts.length) { // ids outside the vocabulary have no logit to penalise
+            counts[token] += delta;
+        }
     }
 
     private boolean penaltiesOn() {
@@ -76,15 +81,23 @@ public final class Sampler {
                 l[i] = Float.NEGATIVE_INFINITY;
             }
         }
-        if (penaltiesOn()) {
-            for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
-                int t = e.getKey();
-                if (t < 0 || t >= nVocab) {
+        if (counts != null) {
+            // once per distinct token of the history: a count is negated once applied, and restored after
+            for (int i = 0; i < historyLen; i++) {
+                int t = history[i];
+                if (t < 0 || t >= Math.min(nVocab, counts.length) || counts[t] <= 0) {
                     continue;
                 }
-                int count = e.getValue();
+                int count = counts[t];
                 l[t] = l[t] <= 0 ? l[t] * c.repeatPenalty() : l[t] / c.repeatPenalty();
                 l[t] -= count * c.frequencyPenalty() + c.presencePenalty();
+                counts[t] = -count;
+            }
+            for (int i = 0; i < historyLen; i++) {
+                int t = history[i];
+                if (t >= 0 && t < counts.length && counts[t] < 0) {
+                    counts[t] = -counts[t];
+                }
             }
         }
         if (c.isGreedy()) {

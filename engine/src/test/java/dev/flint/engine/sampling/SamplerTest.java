@@ -2,7 +2,10 @@ package dev.flint.engine.sampling;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -88,6 +91,51 @@ class SamplerTest {
         s.accept(2);
         s.accept(2); // token 0 has left the window
         assertEquals(0, s.sample(l, l.length));
+    }
+
+    /**
+     * Against the definition: each distinct token of the last N accepted ones penalised once, by its count in that
+     * window. Small vocabularies, so tokens repeat, leave the window and come back; the sampler is asked several times
+     * between accepts, so its bookkeeping must come back unchanged from each sample.
+     */
+    @Test
+    void penaltiesFollowTheirDefinitionOverASlidingWindow() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int trial = 0; trial < 200; trial++) {
+            int nv = 2 + rnd.nextInt(6);
+            int lastN = 1 + rnd.nextInt(5);
+            float repeat = 1f + rnd.nextInt(3) * 0.5f;
+            float freq = rnd.nextInt(3) * 0.25f;
+            float presence = rnd.nextInt(3) * 0.25f;
+            SamplerConfig c = SamplerConfig.greedy().withPenalties(repeat, freq, presence, lastN);
+            Sampler s = new Sampler(c, nv);
+            int[] accepted = new int[30];
+            for (int step = 0; step < accepted.length; step++) {
+                float[] l = new float[nv];
+                for (int i = 0; i < nv; i++) {
+                    l[i] = (float) (rnd.nextDouble() * 4 - 2);
+                }
+                int expected = penalisedArgmax(l, accepted, step, lastN, repeat, freq, presence);
+                assertEquals(expected, s.sample(l, nv), "trial " + trial + " step " + step);
+                assertEquals(expected, s.sample(l, nv), "a second sample sees the same penalties");
+                accepted[step] = rnd.nextInt(nv);
+                s.accept(accepted[step]);
+            }
+        }
+    }
+
+    private static int penalisedArgmax(float[] logits, int[] accepted, int n, int lastN, float repeat, float freq,
+                                       float presence) {
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (int i = Math.max(0, n - lastN); i < n; i++) {
+            counts.merge(accepted[i], 1, Integer::sum);
+        }
+        float[] l = logits.clone();
+        counts.forEach((t, count) -> {
+            l[t] = l[t] <= 0 ? l[t] * repeat : l[t] / repeat;
+            l[t] -= count * freq + presence;
+        });
+        return Sampler.argmax(l, l.length);
     }
 
     @Test
