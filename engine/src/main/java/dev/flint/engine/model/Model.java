@@ -3,6 +3,7 @@ package dev.flint.engine.model;
 import dev.flint.engine.ModelLoadException;
 import dev.flint.engine.gguf.GgufFile;
 import dev.flint.engine.gguf.GgufTensor;
+import dev.flint.engine.tensor.VectorWidth;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -35,6 +36,7 @@ public final class Model implements AutoCloseable {
     }
 
     static Model fromGguf(GgufFile f) {
+        VectorWidth.require(); // before any kernel class initialises
         ModelConfig config = ModelConfig.from(f);
         GgufTensor embd = f.tensor("token_embd.weight");
         if (embd == null) {
