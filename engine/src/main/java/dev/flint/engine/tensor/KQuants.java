@@ -41,7 +41,8 @@ final class KQuants {
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     /** Int lanes 8-15: the second sub-block of a Q6_K run. */
-    private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(I512, 0xFF00L);
+    private static final VectorMask<Float> UPPER_HALF_F = VectorMask.fromLong(F512, 0xFF00L);
+    private static final VectorShuffle<Float> PAIR_512 = VectorShuffle.fromOp(F512, i -> i ^ 1);
 
     /** Pairs and quads of neighbouring lanes, to sum each group of four positions into all four. */
     private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(F, i -> i ^ 1);
@@ -817,7 +818,10 @@ final class KQuants {
                 scalesAndMins(p, s.sc, s.mins, 8 * b);
                 s.dmin[b] = dmin(p);
                 int yb = yo + 256 * b;
-                IntVector sum = IntVector.zero(I512);
+                // the scaled sums in float lanes, an FMA instead of a 32-bit integer multiply: integers below 2^24
+                // (a pair of products at most 2 * 15 * 128, times a scale below 64, eight sub-blocks, a pair of
+                // lanes: under 2^22), so every step is exact and the integer path's result, bit for bit
+                FloatVector sum = FloatVector.zero(F512);
                 for (int j = 0; j < 4; j++) {
                     ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16 + 32 * j, Kernels.LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
@@ -827,11 +831,12 @@ final class KQuants {
                     // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit products
                     lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sum = sum.add(lo.mul((int) s.sc[2 * j])).add(hi.mul((int) s.sc[2 * j + 1]));
+                    sum = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, s.sc[2 * j]), sum);
+                    sum = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, s.sc[2 * j + 1]), sum);
                 }
-                LongVector quads = sum.reinterpretAsLongs();
-                FloatVector isum = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0);
+                FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
                 acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
             }
             acc.intoArray(s.lanes4, 0);
@@ -990,7 +995,15 @@ final class KQuants {
          * With 512-bit vectors, llama.cpp's integer form (as {@link Q4_K#smallBatchDot}): per run, the 6-bit values
          * minus 32 in 16-bit lanes times the activation integers, neighbouring products added in int lanes, times
          * the scales of the run's two sub-blocks (lanes 0-7 and 8-15), summed over the runs; then the eight sums of
-         * four positions in the odd int lanes. The same integers as {@link #floatDot}.
+         * four positions in the odd lanes. The same integers as {@link #floatDot}.
+         * <p>
+         * Two things make it cheaper than it reads. The four runs of a half share their bytes (runs 0 and 2 are the
+         * low and high nibbles of the same 32 bytes, 1 and 3 of the next 32, and all four take two bits of the same
+         * high-bit bytes), so each half loads and widens three vectors instead of eight. And the scaled sums are
+         * kept in float lanes, with an FMA instead of a 32-bit integer multiply (slow on these cores): they are
+         * integers below 2^24 (a pair of products is at most 2 * 32 * 128 = 2^13, times a scale of at most 128 is
+         * 2^20, eight runs 2^23, a pair of lanes 2^24), so every float step is exact and the result is the integer
+         * path's, bit for bit. Runs written out, not in a helper: vectors must not cross a call C2 may not inline.
          */
         private float wideDot(int row, Activations x, int t) {
             Scaled s = scaled.get();
@@ -1002,27 +1015,52 @@ final class KQuants {
             FloatVector acc = FloatVector.zero(F512);
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * blockBytes;
-                int yb = yo + 256 * b;
-                IntVector sum = IntVector.zero(I512);
-                for (int r = 0; r < 8; r++) { // run r: elements 32r..32r+31, sub-blocks 2r and 2r + 1
-                    int h = r >> 2;
-                    int m = r & 3;
-                    ShortVector low = ((ShortVector) ByteVector.fromMemorySegment(B256, data, p + 64L * h + 32 * (m & 1),
-                            Kernels.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0))
-                            .lanewise(VectorOperators.LSHR, 4 * (m >> 1)).and((short) 0xF);
-                    ShortVector high = ((ShortVector) ByteVector.fromMemorySegment(B256, data, p + 128 + 32L * h,
-                            Kernels.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0))
-                            .lanewise(VectorOperators.LSHR, 2 * m).and((short) 3).lanewise(VectorOperators.LSHL, 4);
-                    IntVector v = low.or(high).sub((short) 32).mul(ShortVector.fromArray(S512, y, yb + 32 * r))
+                FloatVector sum = FloatVector.zero(F512);
+                for (int h = 0; h < 2; h++) { // runs 4h .. 4h + 3: elements 128h + 32m + [0, 32)
+                    int yr = yo + 256 * b + 128 * h;
+                    long sc = p + 192 + 8L * h; // run 4h + m's scales at sc + 2m, sc + 2m + 1
+                    ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 64L * h, Kernels.LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                    ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 64L * h + 32,
+                            Kernels.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                    ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 128 + 32L * h,
+                            Kernels.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+
+                    ShortVector w0 = q0.and((short) 0xF).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4));
+                    IntVector v0 = w0.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr)).reinterpretAsInts();
+                    v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sum = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                            data.get(ValueLayout.JAVA_BYTE, sc)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 1),
+                            UPPER_HALF_F), sum);
+
+                    ShortVector w1 = q1.and((short) 0xF).or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 3)
+                            .lanewise(VectorOperators.LSHL, 4));
+                    IntVector v1 = w1.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 32))
                             .reinterpretAsInts();
-                    v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    IntVector scale = IntVector.broadcast(I512, data.get(ValueLayout.JAVA_BYTE, p + 192 + 2 * r))
-                            .blend(data.get(ValueLayout.JAVA_BYTE, p + 193 + 2 * r), UPPER_HALF);
-                    sum = sum.add(v.mul(scale));
+                    v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sum = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                            data.get(ValueLayout.JAVA_BYTE, sc + 2)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 3),
+                            UPPER_HALF_F), sum);
+
+                    ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4)
+                            .and((short) 3).lanewise(VectorOperators.LSHL, 4));
+                    IntVector v2 = w2.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 64))
+                            .reinterpretAsInts();
+                    v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sum = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                            data.get(ValueLayout.JAVA_BYTE, sc + 4)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 5),
+                            UPPER_HALF_F), sum);
+
+                    ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 6)
+                            .lanewise(VectorOperators.LSHL, 4));
+                    IntVector v3 = w3.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 96))
+                            .reinterpretAsInts();
+                    v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sum = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                            data.get(ValueLayout.JAVA_BYTE, sc + 6)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 7),
+                            UPPER_HALF_F), sum);
                 }
-                LongVector quads = sum.reinterpretAsLongs();
-                FloatVector isum = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0);
+                FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
                 acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
             }
             acc.intoArray(s.lanes4, 0);
