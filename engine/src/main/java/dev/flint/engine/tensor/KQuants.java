@@ -3,7 +3,6 @@ package dev.flint.engine.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorMask;
@@ -903,7 +902,9 @@ final class KQuants {
                 int yb = yo + 256 * b;
                 ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16, Kernels.LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                IntVector sum = IntVector.zero(I512);
+                // scaled sums in float lanes, as Q4_K's: below 2^24 at every step (pairs of products up to
+                // 2 * 31 * 128, scales below 64, eight sub-blocks, a pair of lanes), so exact
+                FloatVector sum = FloatVector.zero(F512);
                 for (int j = 0; j < 4; j++) {
                     ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 48 + 32 * j, Kernels.LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
@@ -916,11 +917,12 @@ final class KQuants {
                             .mul(ShortVector.fromArray(S512, y, yb + 64 * j + 32)).reinterpretAsInts();
                     lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sum = sum.add(lo.mul((int) s.sc[2 * j])).add(hi.mul((int) s.sc[2 * j + 1]));
+                    sum = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, s.sc[2 * j]), sum);
+                    sum = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, s.sc[2 * j + 1]), sum);
                 }
-                LongVector quads = sum.reinterpretAsLongs();
-                FloatVector isum = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts()
-                        .convert(VectorOperators.I2F, 0);
+                FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
                 acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
             }
             acc.intoArray(s.lanes4, 0);
