@@ -1005,8 +1005,9 @@ final class KQuants {
          * kept in float lanes, with an FMA instead of a 32-bit integer multiply (slow on these cores): they are
          * integers below 2^24 (a pair of products is at most 2 * 32 * 128 = 2^13, times a scale of at most 128 is
          * 2^20, eight runs 2^23, a pair of lanes 2^24), so every float step is exact and the result is the integer
-         * path's, bit for bit. Runs written out, not in a helper (vectors must not cross a call C2 may not inline) nor in a loop
-         * over m choosing q0 or q1: that loop measured 945-985 against 630-650 us (JMH, 896 x 4864, one thread).
+         * path's, bit for bit. The runs are written out: not in a helper (vectors must not cross a call C2 may not
+         * inline), nor in a loop over m choosing q0 or q1, which measured 945-985 against 630-650 us (JMH, 896 x
+         * 4864, one thread).
          */
         private float wideDot(int row, Activations x, int t) {
             Scaled s = scaled.get();
