@@ -20,6 +20,7 @@ public final class Transformer {
     private final ModelWeights w;
     private final int nVocab;
     private final Rope rope;
+    private final float attentionScale; // 1 / sqrt(head size)
     private final ThreadLocal<float[]> scoreBuffers = ThreadLocal.withInitial(() -> new float[256]);
     private Scratch scratch;
 
@@ -51,6 +52,7 @@ public final class Transformer {
         this.w = weights;
         this.nVocab = nVocab;
         this.rope = new Rope(config, weights.ropeFreqFactors());
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
 
     public ModelConfig config() {
@@ -229,18 +231,13 @@ public final class Transformer {
         int h0 = g * group + (run % runsPerGroup) * headsPerTask;
         int m = Math.min(headsPerTask, (g + 1) * group - h0);
         if (m > 0) {
-            float scale = (float) (1.0 / Math.sqrt(hd));
             attendHeads(s, layer, batch.cache(t), batch.position(t), s.nkv[t], batched ? s.vCells[t] : s.nkv[t],
-                    batched, t * c.qDim() + h0 * hd, m, g * hd, scale);
+                    batched, t * c.qDim() + h0 * hd, m, g * hd, attentionScale);
         }
     }
 
     private void addAttentionOutput(int t) {
-        int e = c.embeddingLength();
-        addBias(s.tmp, t * e, lw.bo());
-        for (int i = 0; i < e; i++) {
-            s.x[t * e + i] += s.tmp[t * e + i];
-        }
+        addToResidual(t, lw.bo());
     }
 
     /**
@@ -467,8 +464,13 @@ public final class Transformer {
     }
 
     private void addFeedForwardOutput(int t) {
+        addToResidual(t, lw.ffnDownBias());
+    }
+
+    /** Token t's row of a block's output (in tmp), through its optional bias, added to the residual stream. */
+    private void addToResidual(int t, float[] bias) {
         int e = c.embeddingLength();
-        addBias(s.tmp, t * e, lw.ffnDownBias());
+        addBias(s.tmp, t * e, bias);
         for (int i = 0; i < e; i++) {
             s.x[t * e + i] += s.tmp[t * e + i];
         }
