@@ -61,23 +61,31 @@ final class GgmlMath {
         if (!WIDE) {
             return expSum16Scalar(s, o, max);
         }
-        FloatVector e = exp16(FloatVector.fromArray(S16, s, o).sub(max));
-        if (e == null) {
+        if (!exp16(s, o, max, false, s, o)) {
             return expSum16Scalar(s, o, max);
         }
-        e.intoArray(s, o);
-        return reduce16(e);
+        // reduce16's tree, written out: a vector handed to a helper is boxed whenever C2 does not inline it
+        FloatVector v = FloatVector.fromArray(S16, s, o);
+        v = v.add(v.rearrange(XOR8));
+        v = v.add(v.rearrange(XOR4));
+        v = v.add(v.rearrange(XOR2));
+        return v.add(v.rearrange(XOR1)).lane(0);
     }
 
     /**
-     * {@link #expf} in sixteen lanes, with {@code scalb(j, n)} as one multiply by 2^n (the same rounding while 2^n is
-     * a normal float); null when a lane is past that, for the caller to take {@code expf} lane by lane. Small enough
-     * for the JIT to inline, so the vectors stay in registers.
+     * {@link #expf} in sixteen lanes of x = a[ao..ao+16) - sub (or -a[..] when {@code negate}), into
+     * out[oo..oo+16), with {@code scalb(j, n)} as one multiply by 2^n (the same rounding while 2^n is a normal
+     * float). False, with nothing written, when a lane is past that, for the caller to take {@code expf} lane by lane.
+     * Arrays in and out, not vectors: whether C2 inlines this into a caller depends on what it compiled first (the
+     * caller may already be large, as attention's is), and a vector that crosses a call it does not inline is boxed;
+     * with a vector result, decode steps allocated in some JVM runs and not in others (DecodeAllocationTest).
      */
-    private static FloatVector exp16(FloatVector x) {
+    private static boolean exp16(float[] a, int ao, float sub, boolean negate, float[] out, int oo) {
+        FloatVector x = FloatVector.fromArray(S16, a, ao);
+        x = negate ? x.neg() : x.sub(sub);
         FloatVector n = x.fma(0x1.715476p+0f, 0x1.8p23f).sub(0x1.8p23f);
         if (n.compare(VectorOperators.LT, -126f).or(n.compare(VectorOperators.GT, 126f)).anyTrue()) {
-            return null;
+            return false;
         }
         FloatVector negN = n.neg();
         FloatVector b = negN.fma(FloatVector.broadcast(S16, 0x1.7f7d1cp-20f),
@@ -88,7 +96,8 @@ final class GgmlMath {
         // 2^n from its exponent bits: n is a whole number in [-126, 126] here
         FloatVector pow2 = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)
                 .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return j.mul(pow2);
+        j.mul(pow2).intoArray(out, oo);
+        return true;
     }
 
     /** {@link #expSum16} lane by lane. */
@@ -115,14 +124,15 @@ final class GgmlMath {
     static void swiGlu(float[] up, float[] gate, int from, int to) {
         int i = from;
         if (WIDE) {
+            float[] e16 = LANES.get();
             for (; i + 16 <= to; i += 16) {
-                FloatVector g = FloatVector.fromArray(S16, gate, i);
-                FloatVector e = exp16(g.neg());
-                if (e == null) {
+                if (!exp16(gate, i, 0f, true, e16, 0)) {
                     for (int k = i; k < i + 16; k++) {
                         up[k] *= silu(gate[k]);
                     }
                 } else {
+                    FloatVector g = FloatVector.fromArray(S16, gate, i);
+                    FloatVector e = FloatVector.fromArray(S16, e16, 0);
                     FloatVector.fromArray(S16, up, i).mul(g.div(e.add(1f))).intoArray(up, i);
                 }
             }
