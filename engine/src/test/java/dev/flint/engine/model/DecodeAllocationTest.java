@@ -8,10 +8,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -31,52 +31,58 @@ class DecodeAllocationTest {
         var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(bean.isThreadAllocatedMemorySupported(), "this JVM cannot count allocation per thread");
         bean.setThreadAllocatedMemoryEnabled(true);
+        Set<Long> before = workerIds();
         try (Model model = Model.load(Fixtures.model(file)); WorkerPool pool = new WorkerPool(2)) {
             Transformer tf = model.transformer();
             KvCache cache = tf.newCache(64);
             float[] logits = new float[tf.vocabularySize()];
             Batch b = new Batch();
-            long[] threads = threadsOf(pool);
-            long start = System.nanoTime();
+            long[] workers = newWorkers(before, pool);
+            long[] start = new long[workers.length];
+            long[] end = new long[workers.length];
+            long t0 = System.nanoTime();
             long lastWindow = -1;
             int step = 0;
-            while (System.nanoTime() - start < GIVE_UP_NANOS) {
-                long before = allocated(bean, threads);
+            while (System.nanoTime() - t0 < GIVE_UP_NANOS) {
+                // the workers' counters, then the calling thread's, so that the window holds only the steps: reading
+                // another thread's counter may allocate on the calling thread
+                for (int i = 0; i < workers.length; i++) {
+                    start[i] = bean.getThreadAllocatedBytes(workers[i]);
+                }
+                long callerStart = bean.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < WINDOW; i++, step++) {
                     b.clear().add((31 * step + 7) % tf.vocabularySize(), step % 64, cache, true);
                     tf.forward(b, logits, pool);
                 }
-                lastWindow = allocated(bean, threads) - before;
+                lastWindow = bean.getCurrentThreadAllocatedBytes() - callerStart;
+                for (int i = 0; i < workers.length; i++) {
+                    end[i] = bean.getThreadAllocatedBytes(workers[i]);
+                    lastWindow += end[i] - start[i];
+                }
                 if (lastWindow == 0) {
                     return;
                 }
             }
-            fail(file + ": after " + step + " decode steps a window of " + WINDOW + " still allocated "
-                    + lastWindow + " bytes");
+            fail(file + ": after " + step + " decode steps a window of " + WINDOW + " still allocated " + lastWindow
+                    + " bytes");
         }
     }
 
-    /** The calling thread and the pool's workers (started by its constructor, named by it). */
-    private static long[] threadsOf(WorkerPool pool) {
-        List<Long> ids = new ArrayList<>();
-        ids.add(Thread.currentThread().threadId());
+    private static Set<Long> workerIds() {
+        Set<Long> ids = new HashSet<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().startsWith("flint-worker-")) {
                 ids.add(t.threadId());
             }
         }
-        assertTrue(ids.size() >= pool.threads(), "the pool's workers were found");
-        return ids.stream().mapToLong(Long::longValue).toArray();
+        return ids;
     }
 
-    private static long allocated(com.sun.management.ThreadMXBean bean, long[] threads) {
-        long sum = 0;
-        for (long id : threads) {
-            long bytes = bean.getThreadAllocatedBytes(id);
-            if (bytes > 0) { // -1 for a thread that has ended (another test's closed pool)
-                sum += bytes;
-            }
-        }
-        return sum;
+    /** The pool's workers: those started by its constructor (other tests' pools may still be winding down). */
+    private static long[] newWorkers(Set<Long> before, WorkerPool pool) {
+        Set<Long> now = workerIds();
+        now.removeAll(before);
+        assertEquals(pool.threads() - 1, now.size(), "the pool's workers were found");
+        return now.stream().mapToLong(Long::longValue).toArray();
     }
 }
