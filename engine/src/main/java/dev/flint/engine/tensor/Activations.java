@@ -192,15 +192,9 @@ public final class Activations {
         int perTask = Math.max(1, ENCODE_CHUNK / cols);
         int tasks = (n + perTask - 1) / perTask;
         if (pool == null || tasks == 1) { // a decode step's row: no loop object, so the decode loop allocates nothing
-            for (int t = 0; t < n; t++) {
-                encodeRow(x, t * stride, t * cols, t * (cols / 32));
-            }
+            encodeRows(x, stride, 0, n);
         } else {
-            pool.parallelFor(tasks, k -> {
-                for (int t = k * perTask; t < Math.min(n, (k + 1) * perTask); t++) {
-                    encodeRow(x, t * stride, t * cols, t * (cols / 32));
-                }
-            });
+            pool.parallelFor(tasks, k -> encodeRows(x, stride, k * perTask, Math.min(n, (k + 1) * perTask)));
         }
         tokens = n;
         shortsStale = integers;
@@ -217,6 +211,12 @@ public final class Activations {
         planesStale = planesUsed && lanesInstead;
         if (planesUsed && !lanesInstead) {
             setPlanes(n, pool);
+        }
+    }
+
+    private void encodeRows(float[] x, int stride, int from, int to) {
+        for (int t = from; t < to; t++) {
+            encodeRow(x, t * stride, t * cols, t * (cols / 32));
         }
     }
 
