@@ -669,14 +669,12 @@ final class KQuants {
         }
 
         /**
-         * {@link #finish} for the 512-bit kernels, whose accumulator (16 floats at {@code s.lanes4}) holds llama.cpp's
-         * lane k in lane 2k + 1: moved to {@code s.lanes[4k]}, where {@link #finish} reads it.
+         * {@link #finish}'s hsum_float_8 of a 512-bit kernel's accumulator stored at {@code a} (llama.cpp's lane k in
+         * lane 2k + 1). It takes the stored lanes, not the vector: a vector passed to a call C2 does not inline is
+         * boxed, and this call was not always inlined.
          */
-        final float finishOddLanes(Scaled s, Activations x, int go, int nb) {
-            for (int k = 0; k < 8; k++) {
-                s.lanes[4 * k] = s.lanes4[2 * k + 1];
-            }
-            return finish(s, s.lanes, 0, x, go, nb);
+        static float hsumOddLanes(float[] a) {
+            return ((a[9] + a[1]) + (a[13] + a[5])) + ((a[11] + a[3]) + (a[15] + a[7]));
         }
 
         /** Q4_K: lane l takes sub-blocks 2l and 2l + 1 of every super-block, FMAs with -d_x * dmin; pairs summed. */
@@ -772,6 +770,22 @@ final class KQuants {
          * 12 packed bytes read with two loads ({@link #scale}/{@link #min} read one or two bytes per value: in the
          * decode loop those checked single-byte reads took as many samples as the vector work).
          */
+        /**
+         * The super-block's eight 6-bit scales, byte k scale k, unpacked from the packed bytes 0-7 ({@code lo}) and
+         * 8-11 ({@code hi}) with llama.cpp's word operations: a scale above 15 keeps its two high bits in the top of
+         * byte k of the first word.
+         */
+        static long scales(long lo, int hi) {
+            int u0 = (int) lo;
+            return (u0 & 0x3F3F3F3FL) | (long) ((hi & 0x0F0F0F0F) | ((u0 >>> 2) & 0x30303030)) << 32;
+        }
+
+        /** {@link #scales}' eight mins, from the second word and the high nibbles of bytes 8-11. */
+        static long mins(long lo, int hi) {
+            int u1 = (int) (lo >>> 32);
+            return (u1 & 0x3F3F3F3FL) | (long) (((hi >>> 4) & 0x0F0F0F0F) | ((u1 >>> 2) & 0x30303030)) << 32;
+        }
+
         final void scalesAndMins(long p, float[] sc, float[] mins, int mo) {
             long lo = data.get(Kernels.LONG, p + 4); // bytes 0-7 of the 12
             int hi = data.get(Kernels.INT, p + 12); // bytes 8-11
@@ -807,20 +821,34 @@ final class KQuants {
             }
             Scaled s = scaled.get();
             short[] y = x.q16();
+            float[] bs = x.xsum;
             long base = row * rowBytes;
             int yo = t * cols;
             int go = t * (cols / 32);
             int nb = cols / 256;
             FloatVector acc = FloatVector.zero(F512);
+            float m0 = 0f, m1 = 0f, m2 = 0f, m3 = 0f; // minsFourLanes' four lanes
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * blockBytes;
-                scalesAndMins(p, s.sc, s.mins, 8 * b);
-                s.dmin[b] = dmin(p);
                 int yb = yo + 256 * b;
+                int g = go + 8 * b;
+                // scales and mins kept in two longs, not unpacked one by one into arrays: that scalar work and
+                // its spills took more of the loop than the products (perf on the JIT's code, 1536-wide rows)
+                long packedLo = data.get(Kernels.LONG, p + 4); // packed bytes 0-7 of the 12
+                int packedHi = data.get(Kernels.INT, p + 12); // bytes 8-11
+                long sc = scales(packedLo, packedHi);
+                long mn = mins(packedLo, packedHi);
+                // minsFourLanes' terms: min 2k * bsum 2k + min 2k+1 * bsum 2k+1 (exact integers), FMA'd into lane k
+                float dm = -x.d[g] * dmin(p);
+                m0 = Math.fma(dm, (mn & 0xFF) * bs[g] + (mn >>> 8 & 0xFF) * bs[g + 1], m0);
+                m1 = Math.fma(dm, (mn >>> 16 & 0xFF) * bs[g + 2] + (mn >>> 24 & 0xFF) * bs[g + 3], m1);
+                m2 = Math.fma(dm, (mn >>> 32 & 0xFF) * bs[g + 4] + (mn >>> 40 & 0xFF) * bs[g + 5], m2);
+                m3 = Math.fma(dm, (mn >>> 48 & 0xFF) * bs[g + 6] + (mn >>> 56) * bs[g + 7], m3);
                 // the scaled sums in float lanes, an FMA instead of a 32-bit integer multiply: integers below 2^24
                 // (a pair of products at most 2 * 15 * 128, times a scale below 64, eight sub-blocks, a pair of
-                // lanes: under 2^22), so every step is exact and the integer path's result, bit for bit
-                FloatVector sum = FloatVector.zero(F512);
+                // lanes: under 2^22), so every step is exact, in any order: two chains halve the FMA latency
+                FloatVector sumLo = FloatVector.zero(F512);
+                FloatVector sumHi = FloatVector.zero(F512);
                 for (int j = 0; j < 4; j++) {
                     ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16 + 32 * j, Kernels.LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
@@ -830,16 +858,17 @@ final class KQuants {
                     // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit products
                     lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sum = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
-                            FloatVector.broadcast(F512, s.sc[2 * j]), sum);
-                    sum = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
-                            FloatVector.broadcast(F512, s.sc[2 * j + 1]), sum);
+                    sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j & 0xFF)), sumLo);
+                    sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j + 8 & 0xFF)), sumHi);
                 }
+                FloatVector sum = sumLo.add(sumHi);
                 FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
-                acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
+                acc = isum.fma(FloatVector.broadcast(F512, x.d[g] * d(p)), acc);
             }
             acc.intoArray(s.lanes4, 0);
-            return finishOddLanes(s, x, go, nb);
+            return hsumOddLanes(s.lanes4) + ((m0 + m2) + (m1 + m3)); // minsFourLanes' sum of its lanes
         }
 
         @Override
@@ -890,21 +919,33 @@ final class KQuants {
             }
             Scaled s = scaled.get();
             short[] y = x.q16();
+            float[] bs = x.xsum;
             long base = row * rowBytes;
             int yo = t * cols;
             int go = t * (cols / 32);
             int nb = cols / 256;
             FloatVector acc = FloatVector.zero(F512);
+            float summs = 0f; // minsScalar's sum
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * blockBytes;
-                scalesAndMins(p, s.sc, s.mins, 8 * b);
-                s.dmin[b] = dmin(p);
                 int yb = yo + 256 * b;
+                int g = go + 8 * b;
+                // scales and mins in two longs, as Q4_K's kernel keeps them
+                long packedLo = data.get(Kernels.LONG, p + 4);
+                int packedHi = data.get(Kernels.INT, p + 12);
+                long sc = scales(packedLo, packedHi);
+                long mn = mins(packedLo, packedHi);
+                float total = 0f; // minsScalar's integers: exact in any order
+                for (int k = 0; k < 8; k++) {
+                    total += (mn >>> 8 * k & 0xFF) * bs[g + k];
+                }
+                summs = Math.fma(-x.d[g] * dmin(p), total, summs);
                 ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16, Kernels.LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
                 // scaled sums in float lanes, as Q4_K's: below 2^24 at every step (pairs of products up to
-                // 2 * 31 * 128, scales below 64, eight sub-blocks, a pair of lanes), so exact
-                FloatVector sum = FloatVector.zero(F512);
+                // 2 * 31 * 128, scales below 64, eight sub-blocks, a pair of lanes), so exact in any order: two chains
+                FloatVector sumLo = FloatVector.zero(F512);
+                FloatVector sumHi = FloatVector.zero(F512);
                 for (int j = 0; j < 4; j++) {
                     ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 48 + 32 * j, Kernels.LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
@@ -917,16 +958,17 @@ final class KQuants {
                             .mul(ShortVector.fromArray(S512, y, yb + 64 * j + 32)).reinterpretAsInts();
                     lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sum = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
-                            FloatVector.broadcast(F512, s.sc[2 * j]), sum);
-                    sum = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
-                            FloatVector.broadcast(F512, s.sc[2 * j + 1]), sum);
+                    sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j & 0xFF)), sumLo);
+                    sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j + 8 & 0xFF)), sumHi);
                 }
+                FloatVector sum = sumLo.add(sumHi);
                 FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
-                acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
+                acc = isum.fma(FloatVector.broadcast(F512, x.d[g] * d(p)), acc);
             }
             acc.intoArray(s.lanes4, 0);
-            return finishOddLanes(s, x, go, nb);
+            return hsumOddLanes(s.lanes4) + summs;
         }
 
         @Override
@@ -1019,7 +1061,8 @@ final class KQuants {
             FloatVector acc = FloatVector.zero(F512);
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * blockBytes;
-                FloatVector sum = FloatVector.zero(F512);
+                FloatVector sumA = FloatVector.zero(F512); // runs 4h and 4h + 2: two chains, half the FMA latency
+                FloatVector sumB = FloatVector.zero(F512); // runs 4h + 1 and 4h + 3
                 for (int h = 0; h < 2; h++) { // runs 4h .. 4h + 3: elements 128h + 32m + [0, 32)
                     int yr = yo + 256 * b + 128 * h;
                     long sc = p + 192 + 8L * h; // run 4h + m's scales at sc + 2m, sc + 2m + 1
@@ -1033,42 +1076,43 @@ final class KQuants {
                     ShortVector w0 = q0.and((short) 0xF).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4));
                     IntVector v0 = w0.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr)).reinterpretAsInts();
                     v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sum = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                    sumA = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
                             data.get(ValueLayout.JAVA_BYTE, sc)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 1),
-                            UPPER_HALF_F), sum);
+                            UPPER_HALF_F), sumA);
 
                     ShortVector w1 = q1.and((short) 0xF).or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 3)
                             .lanewise(VectorOperators.LSHL, 4));
                     IntVector v1 = w1.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 32))
                             .reinterpretAsInts();
                     v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sum = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                    sumB = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
                             data.get(ValueLayout.JAVA_BYTE, sc + 2)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 3),
-                            UPPER_HALF_F), sum);
+                            UPPER_HALF_F), sumB);
 
                     ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4)
                             .and((short) 3).lanewise(VectorOperators.LSHL, 4));
                     IntVector v2 = w2.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 64))
                             .reinterpretAsInts();
                     v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sum = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                    sumA = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
                             data.get(ValueLayout.JAVA_BYTE, sc + 4)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 5),
-                            UPPER_HALF_F), sum);
+                            UPPER_HALF_F), sumA);
 
                     ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 6)
                             .lanewise(VectorOperators.LSHL, 4));
                     IntVector v3 = w3.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 96))
                             .reinterpretAsInts();
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sum = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                    sumB = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
                             data.get(ValueLayout.JAVA_BYTE, sc + 6)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 7),
-                            UPPER_HALF_F), sum);
+                            UPPER_HALF_F), sumB);
                 }
+                FloatVector sum = sumA.add(sumB);
                 FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
                 acc = isum.fma(FloatVector.broadcast(F512, x.d[go + 8 * b] * d(p)), acc);
             }
             acc.intoArray(s.lanes4, 0);
-            return finishOddLanes(s, x, go, nb);
+            return hsumOddLanes(s.lanes4);
         }
 
         private float floatDot(int row, Activations x, int t) {
