@@ -1065,7 +1065,10 @@ final class KQuants {
                 FloatVector sumB = FloatVector.zero(F512); // runs 4h + 1 and 4h + 3
                 for (int h = 0; h < 2; h++) { // runs 4h .. 4h + 3: elements 128h + 32m + [0, 32)
                     int yr = yo + 256 * b + 128 * h;
-                    long sc = p + 192 + 8L * h; // run 4h + m's scales at sc + 2m, sc + 2m + 1
+                    // the half's eight int8 scales in one read (byte by byte, each read was bounds-checked, and a byte
+                    // argument chose broadcast's long overload, which checks the conversion): run 4h + m's in bytes
+                    // 2m and 2m + 1
+                    long sc = data.get(Kernels.LONG, p + 192 + 8L * h);
                     ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 64L * h, Kernels.LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
                     ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 64L * h + 32,
@@ -1076,36 +1079,28 @@ final class KQuants {
                     ShortVector w0 = q0.and((short) 0xF).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4));
                     IntVector v0 = w0.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr)).reinterpretAsInts();
                     v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumA = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
-                            data.get(ValueLayout.JAVA_BYTE, sc)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 1),
-                            UPPER_HALF_F), sumA);
+                    sumA = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, (float) (byte) (sc)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 8)), UPPER_HALF_F), sumA);
 
                     ShortVector w1 = q1.and((short) 0xF).or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 3)
                             .lanewise(VectorOperators.LSHL, 4));
                     IntVector v1 = w1.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 32))
                             .reinterpretAsInts();
                     v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumB = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
-                            data.get(ValueLayout.JAVA_BYTE, sc + 2)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 3),
-                            UPPER_HALF_F), sumB);
+                    sumB = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, (float) (byte) (sc >>> 16)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 24)), UPPER_HALF_F), sumB);
 
                     ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4)
                             .and((short) 3).lanewise(VectorOperators.LSHL, 4));
                     IntVector v2 = w2.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 64))
                             .reinterpretAsInts();
                     v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumA = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
-                            data.get(ValueLayout.JAVA_BYTE, sc + 4)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 5),
-                            UPPER_HALF_F), sumA);
+                    sumA = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, (float) (byte) (sc >>> 32)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 40)), UPPER_HALF_F), sumA);
 
                     ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 6)
                             .lanewise(VectorOperators.LSHL, 4));
                     IntVector v3 = w3.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 96))
                             .reinterpretAsInts();
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumB = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
-                            data.get(ValueLayout.JAVA_BYTE, sc + 6)).blend(data.get(ValueLayout.JAVA_BYTE, sc + 7),
-                            UPPER_HALF_F), sumB);
+                    sumB = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, (float) (byte) (sc >>> 48)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 56)), UPPER_HALF_F), sumB);
                 }
                 FloatVector sum = sumA.add(sumB);
                 FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
