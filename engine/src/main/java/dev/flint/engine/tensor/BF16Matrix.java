@@ -1,6 +1,9 @@
 package dev.flint.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -33,9 +36,14 @@ final class BF16Matrix extends WeightMatrix {
         int i = 0;
         FloatVector acc = FloatVector.zero(F);
         for (int bound = F.loopBound(cols); i < bound; i += L) {
-            acc = Kernels.bf16(data, base + 2L * i).fma(Kernels.x(x, xo + i), acc);
+            // the conversion written here, not in a helper returning a vector (boxed whenever C2 leaves it out of line)
+            IntVector w = (IntVector) ShortVector.fromMemorySegment(Kernels.S, data, base + 2L * i, Kernels.LE)
+                    .convertShape(VectorOperators.S2I, Kernels.I, 0);
+            acc = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), acc);
         }
-        float sum = Kernels.sumLanes(acc);
+        float[] lanes = Kernels.lanes();
+        acc.intoArray(lanes, 0);
+        float sum = Kernels.sumLanes(lanes);
         for (; i < cols; i++) {
             sum += Numerics.bf16ToFloat(data.get(SHORT, base + 2L * i)) * x[xo + i];
         }

@@ -33,7 +33,9 @@ final class F32Matrix extends WeightMatrix {
         for (int bound = F.loopBound(cols); i < bound; i += L) {
             acc = FloatVector.fromMemorySegment(F, data, base + 4L * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
         }
-        float sum = Kernels.sumLanes(acc);
+        float[] lanes = Kernels.lanes();
+        acc.intoArray(lanes, 0);
+        float sum = Kernels.sumLanes(lanes);
         for (; i < cols; i++) {
             sum += data.get(FLOAT, base + 4L * i) * x[xo + i];
         }

@@ -58,27 +58,22 @@ final class Kernels {
         return (IntVector) v.convertShape(VectorOperators.B2I, I, 0);
     }
 
-    static FloatVector bf16(MemorySegment s, long off) {
-        ShortVector v = ShortVector.fromMemorySegment(S, s, off, LE);
-        return ((IntVector) v.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
-    }
-
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
-    /**
-     * Sum of the lanes in lane order. reduceLanes(ADD) leaves the order open (the JIT's tree and the interpreter's
-     * loop round differently); a fixed order keeps results identical from the first call to the compiled code.
-     */
-    static float sumLanes(FloatVector v) {
-        return sumLanes(v, LANES.get());
+    /** This thread's array of L floats, for {@link #sumLanes}. */
+    static float[] lanes() {
+        return LANES.get();
     }
 
-    /** {@link #sumLanes(FloatVector)} with a caller's scratch array of at least L floats (no thread-local lookup). */
-    static float sumLanes(FloatVector v, float[] a) {
-        v.intoArray(a, 0);
+    /**
+     * Sum of the lanes, stored by the caller at {@code a}, in lane order. reduceLanes(ADD) leaves the order open (the
+     * JIT's tree and the interpreter's loop round differently); a fixed order keeps results identical from the first
+     * call to the compiled code. It takes the stored lanes, not the vector: a vector passed to a call C2 does not
+     * inline is boxed (DecodeAllocationTest caught that here, in some JVM runs).
+     */
+    static float sumLanes(float[] a) {
         float s = 0f;
-        for (int i = 0; i < a.length; i++) {
+        for (int i = 0; i < L; i++) {
             s += a[i];
         }
         return s;

@@ -117,7 +117,9 @@ public abstract class WeightMatrix {
         for (int bound = Kernels.F.loopBound(n); i < bound; i += Kernels.L) {
             acc = FloatVector.fromArray(Kernels.F, w, i).fma(FloatVector.fromArray(Kernels.F, x, xo + i), acc);
         }
-        float sum = Kernels.sumLanes(acc);
+        float[] lanes = Kernels.lanes();
+        acc.intoArray(lanes, 0);
+        float sum = Kernels.sumLanes(lanes);
         for (; i < n; i++) {
             sum += w[i] * x[xo + i];
         }
