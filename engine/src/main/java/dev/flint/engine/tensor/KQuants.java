@@ -3,7 +3,6 @@ package dev.flint.engine.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -41,11 +40,6 @@ final class KQuants {
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final VectorShuffle<Float> PAIR_512 = VectorShuffle.fromOp(F512, i -> i ^ 1);
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Long> L128 = LongVector.SPECIES_128;
-    /** Q4_K/Q5_K: lane 0 or lane 1 in every lane, and lane i + 2 into lane i (a run's scale, then the next pair's). */
-    private static final VectorShuffle<Float> LANE_0 = VectorShuffle.fromOp(F512, i -> 0);
-    private static final VectorShuffle<Float> LANE_1 = VectorShuffle.fromOp(F512, i -> 1);
-    private static final VectorShuffle<Float> NEXT_PAIR = VectorShuffle.fromOp(F512, i -> (i + 2) & 15);
     /** Q6_K: run m of a half takes scale 2m in lanes 0-7 and 2m + 1 in lanes 8-15; the next half's scales move down. */
     private static final VectorShuffle<Float> RUN_SCALES_0 = VectorShuffle.fromOp(F512, i -> i < 8 ? 0 : 1);
     private static final VectorShuffle<Float> RUN_SCALES_1 = VectorShuffle.fromOp(F512, i -> i < 8 ? 2 : 3);
@@ -846,12 +840,8 @@ final class KQuants {
                 // its spills took more of the loop than the products (perf on the JIT's code, 1536-wide rows)
                 long packedLo = data.get(Kernels.LONG, p + 4); // packed bytes 0-7 of the 12
                 int packedHi = data.get(Kernels.INT, p + 12); // bytes 8-11
+                long sc = scales(packedLo, packedHi);
                 long mn = mins(packedLo, packedHi);
-                // lane i: scale i & 7, each run's moved to lanes 0 and 1 and broadcast by permutes; added to zero so
-                // that C2 knows the vector's class (a converted vector's it may not, and then rearrange is a call
-                // that boxes)
-                FloatVector scales = FloatVector.zero(F512).add((FloatVector) LongVector.broadcast(L128,
-                        scales(packedLo, packedHi)).reinterpretAsBytes().convertShape(VectorOperators.B2F, F512, 0));
                 // minsFourLanes' terms: min 2k * bsum 2k + min 2k+1 * bsum 2k+1 (exact integers), FMA'd into lane k
                 float dm = -x.d[g] * dmin(p);
                 m0 = Math.fma(dm, (mn & 0xFF) * bs[g] + (mn >>> 8 & 0xFF) * bs[g + 1], m0);
@@ -872,9 +862,10 @@ final class KQuants {
                     // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit products
                     lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(LANE_0), sumLo);
-                    sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(LANE_1), sumHi);
-                    scales = scales.rearrange(NEXT_PAIR); // the next run's scales into lanes 0 and 1
+                    sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j & 0xFF)), sumLo);
+                    sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j + 8 & 0xFF)), sumHi);
                 }
                 FloatVector sum = sumLo.add(sumHi);
                 FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
@@ -943,12 +934,11 @@ final class KQuants {
                 long p = base + (long) b * blockBytes;
                 int yb = yo + 256 * b;
                 int g = go + 8 * b;
-                // scales and mins as Q4_K's kernel keeps them
+                // scales and mins in two longs, as Q4_K's kernel keeps them
                 long packedLo = data.get(Kernels.LONG, p + 4);
                 int packedHi = data.get(Kernels.INT, p + 12);
+                long sc = scales(packedLo, packedHi);
                 long mn = mins(packedLo, packedHi);
-                FloatVector scales = FloatVector.zero(F512).add((FloatVector) LongVector.broadcast(L128,
-                        scales(packedLo, packedHi)).reinterpretAsBytes().convertShape(VectorOperators.B2F, F512, 0));
                 float total = 0f; // minsScalar's integers: exact in any order
                 for (int k = 0; k < 8; k++) {
                     total += (mn >>> 8 * k & 0xFF) * bs[g + k];
@@ -972,9 +962,10 @@ final class KQuants {
                             .mul(ShortVector.fromArray(S512, y, yb + 64 * j + 32)).reinterpretAsInts();
                     lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(LANE_0), sumLo);
-                    sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(LANE_1), sumHi);
-                    scales = scales.rearrange(NEXT_PAIR);
+                    sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j & 0xFF)), sumLo);
+                    sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j + 8 & 0xFF)), sumHi);
                 }
                 FloatVector sum = sumLo.add(sumHi);
                 FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
