@@ -39,7 +39,8 @@ final class BF16Matrix extends WeightMatrix {
             // the conversion written here, not in a helper returning a vector (boxed whenever C2 leaves it out of line)
             IntVector w = (IntVector) ShortVector.fromMemorySegment(Kernels.S, data, base + 2L * i, Kernels.LE)
                     .convertShape(VectorOperators.S2I, Kernels.I, 0);
-            acc = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), acc);
+            acc = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, x, xo + i), acc);
         }
         float[] lanes = Kernels.lanes();
         acc.intoArray(lanes, 0);

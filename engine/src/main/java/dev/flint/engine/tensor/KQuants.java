@@ -766,11 +766,6 @@ final class KQuants {
         }
 
         /**
-         * The super-block's eight 6-bit scales into {@code sc[0..8)} and mins into {@code mins[mo..mo + 8)}, from its
-         * 12 packed bytes read with two loads ({@link #scale}/{@link #min} read one or two bytes per value: in the
-         * decode loop those checked single-byte reads took as many samples as the vector work).
-         */
-        /**
          * The super-block's eight 6-bit scales, byte k scale k, unpacked from the packed bytes 0-7 ({@code lo}) and
          * 8-11 ({@code hi}) with llama.cpp's word operations: a scale above 15 keeps its two high bits in the top of
          * byte k of the first word.
@@ -786,17 +781,19 @@ final class KQuants {
             return (u1 & 0x3F3F3F3FL) | (long) (((hi >>> 4) & 0x0F0F0F0F) | ((u1 >>> 2) & 0x30303030)) << 32;
         }
 
+        /**
+         * The super-block's eight 6-bit scales into {@code sc[0..8)} and mins into {@code mins[mo..mo + 8)}, from its
+         * 12 packed bytes read with two loads ({@link #scale}/{@link #min} read one or two bytes per value: in the
+         * decode loop those checked single-byte reads took as many samples as the vector work).
+         */
         final void scalesAndMins(long p, float[] sc, float[] mins, int mo) {
             long lo = data.get(Kernels.LONG, p + 4); // bytes 0-7 of the 12
             int hi = data.get(Kernels.INT, p + 12); // bytes 8-11
-            for (int j = 0; j < 4; j++) {
-                int b0 = (int) (lo >>> (8 * j)) & 0xFF;
-                int b4 = (int) (lo >>> (8 * j + 32)) & 0xFF;
-                int b8 = (hi >>> (8 * j)) & 0xFF;
-                sc[j] = b0 & 63;
-                mins[mo + j] = b4 & 63;
-                sc[j + 4] = (b8 & 0xF) | ((b0 >> 6) << 4);
-                mins[mo + j + 4] = (b8 >> 4) | ((b4 >> 6) << 4);
+            long scales = scales(lo, hi);
+            long ms = mins(lo, hi);
+            for (int k = 0; k < 8; k++) {
+                sc[k] = scales >>> 8 * k & 0xFF;
+                mins[mo + k] = ms >>> 8 * k & 0xFF;
             }
         }
     }
@@ -1079,28 +1076,36 @@ final class KQuants {
                     ShortVector w0 = q0.and((short) 0xF).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4));
                     IntVector v0 = w0.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr)).reinterpretAsInts();
                     v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumA = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, (float) (byte) (sc)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 8)), UPPER_HALF_F), sumA);
+                    sumA = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                            (float) (byte) (sc)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 8)),
+                            UPPER_HALF_F), sumA);
 
                     ShortVector w1 = q1.and((short) 0xF).or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 3)
                             .lanewise(VectorOperators.LSHL, 4));
                     IntVector v1 = w1.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 32))
                             .reinterpretAsInts();
                     v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumB = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, (float) (byte) (sc >>> 16)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 24)), UPPER_HALF_F), sumB);
+                    sumB = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                            (float) (byte) (sc >>> 16)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 24)),
+                            UPPER_HALF_F), sumB);
 
                     ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4)
                             .and((short) 3).lanewise(VectorOperators.LSHL, 4));
                     IntVector v2 = w2.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 64))
                             .reinterpretAsInts();
                     v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumA = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, (float) (byte) (sc >>> 32)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 40)), UPPER_HALF_F), sumA);
+                    sumA = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                            (float) (byte) (sc >>> 32)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 40)),
+                            UPPER_HALF_F), sumA);
 
                     ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 6)
                             .lanewise(VectorOperators.LSHL, 4));
                     IntVector v3 = w3.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 96))
                             .reinterpretAsInts();
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumB = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, (float) (byte) (sc >>> 48)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 56)), UPPER_HALF_F), sumB);
+                    sumB = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
+                            (float) (byte) (sc >>> 48)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 56)),
+                            UPPER_HALF_F), sumB);
                 }
                 FloatVector sum = sumA.add(sumB);
                 FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
