@@ -10,14 +10,14 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * One matrix product (one token) of two builds in one JVM, measured turn about: {@link AlternatingAb}'s method for a
+ * One matrix product (one token, or a batch) of two builds in one JVM, measured turn about: {@link AlternatingAb}'s method for a
  * single kernel. Each jar gets its own class loader, so C2 compiles each build's kernel separately, and the same
  * random weights and activations; after a warm-up the two run in turn for 0.3 s each, the order flipped every round.
  * Reports each side's median nanoseconds per weight and in how many rounds the second jar was faster. Two runs of
  * one jar against itself measured within 2 % (13/20 rounds) here, which is the resolution to expect.
  * <p>
  * Usage: {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp benchmarks.jar
- * dev.flint.bench.KernelAb OLD.jar NEW.jar TYPE ROWS COLS ROUNDS [THREADS]}, the jars the CLI's shaded
+ * dev.flint.bench.KernelAb OLD.jar NEW.jar TYPE ROWS COLS ROUNDS [THREADS [TOKENS]]}, the jars the CLI's shaded
  * {@code flint.jar} (or folders of classes); the engine is driven through its public API by reflection.
  */
 public final class KernelAb {
@@ -32,7 +32,7 @@ public final class KernelAb {
         final Object activations;
         final float[] out;
 
-        Build(Path jar, String type, int rows, int cols, int threads, Arena arena) throws Exception {
+        Build(Path jar, String type, int rows, int cols, int threads, int tokens, Arena arena) throws Exception {
             ClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()},
                     ClassLoader.getPlatformClassLoader());
             Class<?> typeClass = loader.loadClass("dev.flint.engine.tensor.GgmlType");
@@ -48,18 +48,18 @@ public final class KernelAb {
             Object format = matrixClass.getMethod("activationFormat").invoke(matrix);
             Class<?> activationsClass = loader.loadClass("dev.flint.engine.tensor.Activations");
             activations = activationsClass.getConstructor(formatClass, int.class, int.class)
-                    .newInstance(format, 1, cols);
-            float[] in = new float[cols];
+                    .newInstance(format, tokens, cols);
+            float[] in = new float[tokens * cols];
             SplittableRandom r = new SplittableRandom(3);
-            for (int i = 0; i < cols; i++) {
+            for (int i = 0; i < in.length; i++) {
                 in[i] = (float) r.nextGaussian();
             }
-            activationsClass.getMethod("set", float[].class, int.class, int.class).invoke(activations, in, cols, 1);
+            activationsClass.getMethod("set", float[].class, int.class, int.class).invoke(activations, in, cols, tokens);
             Class<?> poolClass = loader.loadClass("dev.flint.engine.parallel.WorkerPool");
             pool = poolClass.getConstructor(int.class).newInstance(threads);
             apply = loader.loadClass("dev.flint.engine.tensor.MatMul")
                     .getMethod("apply", poolClass, matrixClass, activationsClass, float[].class);
-            out = new float[rows];
+            out = new float[tokens * rows];
         }
 
         void run() throws Exception {
@@ -80,7 +80,7 @@ public final class KernelAb {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 6) {
-            System.err.println("usage: KernelAb OLD.jar NEW.jar TYPE ROWS COLS ROUNDS [THREADS]");
+            System.err.println("usage: KernelAb OLD.jar NEW.jar TYPE ROWS COLS ROUNDS [THREADS [TOKENS]]");
             System.exit(2);
         }
         String type = args[2];
@@ -88,11 +88,12 @@ public final class KernelAb {
         int cols = Integer.parseInt(args[4]);
         int rounds = Integer.parseInt(args[5]);
         int threads = args.length > 6 ? Integer.parseInt(args[6]) : 1;
-        long weights = (long) rows * cols;
+        int tokens = args.length > 7 ? Integer.parseInt(args[7]) : 1;
+        long weights = (long) rows * cols * tokens; // per weight and token
         try (Arena arena = Arena.ofShared()) {
             Build[] builds = {
-                new Build(Path.of(args[0]), type, rows, cols, threads, arena),
-                new Build(Path.of(args[1]), type, rows, cols, threads, arena)
+                new Build(Path.of(args[0]), type, rows, cols, threads, tokens, arena),
+                new Build(Path.of(args[1]), type, rows, cols, threads, tokens, arena)
             };
             for (Build b : builds) { // warm-up: C2 compiles each build's kernel
                 b.nsPerWeight(3_000_000_000L, weights);
@@ -116,8 +117,9 @@ public final class KernelAb {
             for (Build b : builds) {
                 ((AutoCloseable) b.pool).close();
             }
-            System.out.printf("%s %d x %d, %d thread(s): old %.4f ns/weight, new %.4f (medians); new/old %.3f "
-                    + "(median of rounds), new faster in %d/%d rounds%n", type, rows, cols, threads,
+            System.out.printf("%s %d x %d, %d thread(s), %d token(s): old %.4f ns per weight and token, new %.4f "
+                    + "(medians); new/old %.3f (median of rounds), new faster in %d/%d rounds%n", type, rows, cols,
+                    threads, tokens,
                     ns[0][rounds / 2], ns[1][rounds / 2], ratio[rounds / 2], faster, rounds);
         }
     }
