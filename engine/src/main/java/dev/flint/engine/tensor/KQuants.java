@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -39,9 +38,14 @@ final class KQuants {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
-    /** Int lanes 8-15: the second sub-block of a Q6_K run. */
-    private static final VectorMask<Float> UPPER_HALF_F = VectorMask.fromLong(F512, 0xFF00L);
     private static final VectorShuffle<Float> PAIR_512 = VectorShuffle.fromOp(F512, i -> i ^ 1);
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    /** Q6_K: run m of a half takes scale 2m in lanes 0-7 and 2m + 1 in lanes 8-15; the next half's scales move down. */
+    private static final VectorShuffle<Float> RUN_SCALES_0 = VectorShuffle.fromOp(F512, i -> i < 8 ? 0 : 1);
+    private static final VectorShuffle<Float> RUN_SCALES_1 = VectorShuffle.fromOp(F512, i -> i < 8 ? 2 : 3);
+    private static final VectorShuffle<Float> RUN_SCALES_2 = VectorShuffle.fromOp(F512, i -> i < 8 ? 4 : 5);
+    private static final VectorShuffle<Float> RUN_SCALES_3 = VectorShuffle.fromOp(F512, i -> i < 8 ? 6 : 7);
+    private static final VectorShuffle<Float> NEXT_HALF = VectorShuffle.fromOp(F512, i -> (i + 8) & 15);
 
     /** Pairs and quads of neighbouring lanes, to sum each group of four positions into all four. */
     private static final VectorShuffle<Float> PAIR = VectorShuffle.fromOp(F, i -> i ^ 1);
@@ -1060,12 +1064,14 @@ final class KQuants {
                 long p = base + (long) b * blockBytes;
                 FloatVector sumA = FloatVector.zero(F512); // runs 4h and 4h + 2: two chains, half the FMA latency
                 FloatVector sumB = FloatVector.zero(F512); // runs 4h + 1 and 4h + 3
+                // the sixteen int8 scales widened in one load, lane i scale i; each run takes its pair (lanes 0-7 and
+                // 8-15) with a permute, and the next half's scales move down. Widened through int lanes, with the
+                // two conversions every kernel here uses: an earlier form (bytes straight to floats, then added to
+                // zero) was left to the Java fallbacks with two builds in one JVM, boxing every vector (design.md)
+                FloatVector scales = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(B128, data, p + 192,
+                        Kernels.LE).convertShape(VectorOperators.B2I, I512, 0)).convert(VectorOperators.I2F, 0);
                 for (int h = 0; h < 2; h++) { // runs 4h .. 4h + 3: elements 128h + 32m + [0, 32)
                     int yr = yo + 256 * b + 128 * h;
-                    // the half's eight int8 scales in one read (byte by byte, each read was bounds-checked, and a byte
-                    // argument chose broadcast's long overload, which checks the conversion): run 4h + m's in bytes
-                    // 2m and 2m + 1
-                    long sc = data.get(Kernels.LONG, p + 192 + 8L * h);
                     ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 64L * h, Kernels.LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
                     ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 64L * h + 32,
@@ -1076,36 +1082,29 @@ final class KQuants {
                     ShortVector w0 = q0.and((short) 0xF).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4));
                     IntVector v0 = w0.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr)).reinterpretAsInts();
                     v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumA = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
-                            (float) (byte) (sc)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 8)),
-                            UPPER_HALF_F), sumA);
+                    sumA = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(RUN_SCALES_0), sumA);
 
                     ShortVector w1 = q1.and((short) 0xF).or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 3)
                             .lanewise(VectorOperators.LSHL, 4));
                     IntVector v1 = w1.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 32))
                             .reinterpretAsInts();
                     v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumB = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
-                            (float) (byte) (sc >>> 16)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 24)),
-                            UPPER_HALF_F), sumB);
+                    sumB = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(RUN_SCALES_1), sumB);
 
                     ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4)
                             .and((short) 3).lanewise(VectorOperators.LSHL, 4));
                     IntVector v2 = w2.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 64))
                             .reinterpretAsInts();
                     v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumA = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
-                            (float) (byte) (sc >>> 32)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 40)),
-                            UPPER_HALF_F), sumA);
+                    sumA = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(RUN_SCALES_2), sumA);
 
                     ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 6)
                             .lanewise(VectorOperators.LSHL, 4));
                     IntVector v3 = w3.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 96))
                             .reinterpretAsInts();
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumB = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512,
-                            (float) (byte) (sc >>> 48)).blend(FloatVector.broadcast(F512, (float) (byte) (sc >>> 56)),
-                            UPPER_HALF_F), sumB);
+                    sumB = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(RUN_SCALES_3), sumB);
+                    scales = scales.rearrange(NEXT_HALF);
                 }
                 FloatVector sum = sumA.add(sumB);
                 FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
