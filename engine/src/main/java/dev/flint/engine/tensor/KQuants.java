@@ -1079,27 +1079,26 @@ final class KQuants {
                     ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 128 + 32L * h,
                             Kernels.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
 
-                    ShortVector w0 = q0.and((short) 0xF).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4));
+                    // each run's two high bits moved to bits 4-5 with one shift and a mask (or only the mask)
+                    ShortVector w0 = q0.and((short) 0xF).or(qh.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
                     IntVector v0 = w0.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr)).reinterpretAsInts();
                     v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     sumA = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(RUN_SCALES_0), sumA);
 
-                    ShortVector w1 = q1.and((short) 0xF).or(qh.lanewise(VectorOperators.LSHR, 2).and((short) 3)
-                            .lanewise(VectorOperators.LSHL, 4));
+                    ShortVector w1 = q1.and((short) 0xF).or(qh.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
                     IntVector v1 = w1.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 32))
                             .reinterpretAsInts();
                     v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     sumB = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(RUN_SCALES_1), sumB);
 
-                    ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4)
-                            .and((short) 3).lanewise(VectorOperators.LSHL, 4));
+                    ShortVector w2 = q0.lanewise(VectorOperators.LSHR, 4).or(qh.and((short) 0x30));
                     IntVector v2 = w2.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 64))
                             .reinterpretAsInts();
                     v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     sumA = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(scales.rearrange(RUN_SCALES_2), sumA);
 
-                    ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 6)
-                            .lanewise(VectorOperators.LSHL, 4));
+                    ShortVector w3 = q1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2)
+                            .and((short) 0x30));
                     IntVector v3 = w3.sub((short) 32).mul(ShortVector.fromArray(S512, y, yr + 96))
                             .reinterpretAsInts();
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
