@@ -941,8 +941,9 @@ final class KQuants {
                     total += (mn >>> 8 * k & 0xFF) * bs[g + k];
                 }
                 summs = Math.fma(-x.d[g] * dmin(p), total, summs);
-                ShortVector h = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16, Kernels.LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                // the 32 high-bit bytes, shifted left by 4 once: run r's bit then reaches bit 4 with one shift and a mask
+                ShortVector h = ((ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16, Kernels.LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0)).lanewise(VectorOperators.LSHL, 4);
                 // scaled sums in float lanes, as Q4_K's: below 2^24 at every step (pairs of products up to
                 // 2 * 31 * 128, scales below 64, eight sub-blocks, a pair of lanes), so exact in any order: two chains
                 FloatVector sumLo = FloatVector.zero(F512);
@@ -950,9 +951,8 @@ final class KQuants {
                 for (int j = 0; j < 4; j++) {
                     ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 48 + 32 * j, Kernels.LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                    ShortVector h1 = h.lanewise(VectorOperators.LSHR, 2 * j).and((short) 1).lanewise(VectorOperators.LSHL, 4);
-                    ShortVector h2 = h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((short) 1)
-                            .lanewise(VectorOperators.LSHL, 4);
+                    ShortVector h1 = h.lanewise(VectorOperators.LSHR, 2 * j).and((short) 0x10);
+                    ShortVector h2 = h.lanewise(VectorOperators.LSHR, 2 * j + 1).and((short) 0x10);
                     IntVector lo = w.and((short) 0xF).or(h1).mul(ShortVector.fromArray(S512, y, yb + 64 * j))
                             .reinterpretAsInts();
                     IntVector hi = w.lanewise(VectorOperators.LSHR, 4).or(h2)
