@@ -1163,17 +1163,22 @@ final class KQuants {
                 long qh = p + 128 + 32L * h;
                 int o = o0 + 128 * h;
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector a = Kernels.bytes(data, ql + l);
-                    ByteVector c = Kernels.bytes(data, ql + l + 32);
-                    ByteVector hb = Kernels.bytes(data, qh + l);
-                    Kernels.toFloat(a.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32)).intoArray(q, o + l);
-                    Kernels.toFloat(c.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                            .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 32);
-                    Kernels.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 64);
-                    Kernels.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6)
-                            .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).intoArray(q, o + l + 96);
+                    // int lanes (byte-lane shifts are emulated) and no vector helpers (left out of line, they box);
+                    // each run's two high bits moved to bits 4-5 with one shift and a mask, as in wideDot
+                    IntVector a = (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, ql + l, Kernels.LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
+                    IntVector c = (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, ql + l + 32, Kernels.LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
+                    IntVector hb = (IntVector) ByteVector.fromMemorySegment(Kernels.B, data, qh + l, Kernels.LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, Kernels.I, 0);
+                    ((FloatVector) a.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).intoArray(q, o + l);
+                    ((FloatVector) c.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).intoArray(q, o + l + 32);
+                    ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).intoArray(q, o + l + 64);
+                    ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30))
+                            .sub(32).convert(VectorOperators.I2F, 0)).intoArray(q, o + l + 96);
                 }
             }
         }
