@@ -54,10 +54,6 @@ final class Kernels {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
     }
 
-    static IntVector toInt(ByteVector v) {
-        return (IntVector) v.convertShape(VectorOperators.B2I, I, 0);
-    }
-
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
     /** This thread's array of L floats, for {@link #sumLanes}. */
@@ -77,10 +73,6 @@ final class Kernels {
             s += a[i];
         }
         return s;
-    }
-
-    static FloatVector x(float[] a, int off) {
-        return FloatVector.fromArray(F, a, off);
     }
 
     /** K-quant 6-bit scale and min of sub-block j from the 12 packed bytes at {@code q}: {scale, min}. */
