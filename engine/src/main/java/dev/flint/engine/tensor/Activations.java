@@ -205,9 +205,9 @@ public final class Activations {
         }
         boolean planesUsed = format == ActivationFormat.Q8_0 && n >= PLANE_BATCH;
         // built here, on the pool, for the batch sizes whose Q8_0 products read them (LegacyQuants.Q8_0.matmul: all
-        // without AVX-512, 17-31 tokens with it); for any other reader on first use
-        boolean lanesInstead = LegacyQuants.Q8_0.WIDE && Kernels.L == 16
-                && (n >= LegacyQuants.Q8_0.LANES_BATCH || n <= 16);
+        // without AVX-512); for any other reader on first use (with AVX-512 only rows that are not repacked, and
+        // only for 17-31 tokens)
+        boolean lanesInstead = LegacyQuants.Q8_0.WIDE && Kernels.L == 16;
         planesStale = planesUsed && lanesInstead;
         if (planesUsed && !lanesInstead) {
             setPlanes(n, pool);

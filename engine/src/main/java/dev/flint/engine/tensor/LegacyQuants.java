@@ -36,6 +36,8 @@ final class LegacyQuants {
         private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
         private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
         private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
+        private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
+        private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
         private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
         private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
         /** Rows per batch tile: each loaded activation vector feeds this many rows. */
@@ -64,6 +66,15 @@ final class LegacyQuants {
 
         /** Whether this matrix runs the 512-bit kernels ({@link #WIDE}; tests also build the other kind). */
         private final boolean wide;
+        /**
+         * With the 512-bit kernels: rows [0, 16 groups) repacked in groups of 16 rows ({@link RowGroups}: per block
+         * the 16 fp16 scales, then bytes j and j + 1 of the 16 rows side by side), or null (no whole group, or a scale
+         * that is infinite or NaN). Every product of those rows reads them from here, so the mapped bytes of a
+         * repacked matrix are read once, at load.
+         */
+        private final MemorySegment packed;
+        private final int groups;
+        private static final long GROUP_BLOCK = RowGroups.blockBytes(1, 32);
 
         Q8_0(MemorySegment data, int rows, int cols) {
             this(data, rows, cols, WIDE);
@@ -73,6 +84,8 @@ final class LegacyQuants {
             super(GgmlType.Q8_0, data, rows, cols, 32, false);
             this.wide = wide;
             this.blocks = cols / 32;
+            this.packed = wide && L == 16 ? RowGroups.interleave(data, rows, blocks, 1, 0, 32, null) : null;
+            this.groups = RowGroups.groups(packed, rows);
             this.tile = ThreadLocal.withInitial(() -> {
                 float[][] t = new float[2 * TILE_ROWS + 3][];
                 for (int k = 0; k < TILE_ROWS; k++) {
@@ -171,6 +184,106 @@ final class LegacyQuants {
             acc2.intoArray(into2, o);
         }
 
+        /**
+         * Repacked group g's 16 rows times token t into {@code out[o .. o + 16)}, one row per lane, with llama.cpp's
+         * operations per row: per block and lane i of its eight (elements 4i..4i+3), the exact integer sum of four
+         * products, then {@code acc_i = fma(isum, d_w * d_x, acc_i)}; hsum_float_8's tree over the eight at the end.
+         * One load gives bytes j and j + 1 of the 16 rows (row k's pair in 32-bit lane k once widened to shorts),
+         * multiplied by the activation pair broadcast into every lane; the products of elements 4i, 4i + 2 and of
+         * 4i + 1, 4i + 3 are added as shorts (at most 2 * 128 * 127 = 32512 in magnitude: the activations never
+         * hold -128), and the two halves of each lane as ints. About half the instructions per weight of
+         * {@link #wideAccumulator}, which needs its pair and quad sums across lanes.
+         *
+         * <p>Written out, helpers included: the eight accumulators stay in registers (kept in an array, they made
+         * it 1.3 times slower), and a vector helper left out of line here boxed every vector. The method must stay
+         * about this size: a two-token form of twice the length was too large for C1 ("out of virtual registers"),
+         * was never compiled by C2 and ran boxed at a hundredth of the speed (split in two passes it compiled, but
+         * ran no faster per token than this, so batches call this per token).
+         */
+        private void groupDot(int g, Activations x, int t, float[] out, int o) {
+            int[] xp = x.pairs16();
+            float[] xd = x.d;
+            int xo = t * (cols / 2);
+            int go = t * blocks;
+            long base = (long) g * blocks * GROUP_BLOCK;
+            FloatVector a0 = FloatVector.zero(F512), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + b * GROUP_BLOCK;
+                long q = p + 32;
+                int xb = xo + 16 * b; // pair index of the block's element 0
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S256, packed, p, Kernels.LE)
+                        .convertShape(VectorOperators.S2I, I512, 0); // fp16 scales, sign-extended
+                FloatVector d = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats()
+                        .mul(RowGroups.F16_EXPONENT_SHIFT).mul(xd[go + b]);
+                IntVector v;
+                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 0, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 32, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                v = w0.mul(IntVector.broadcast(I512, xp[xb + 0]).reinterpretAsShorts())
+                        .add(v0.mul(IntVector.broadcast(I512, xp[xb + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a0);
+                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 64, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 96, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                v = w1.mul(IntVector.broadcast(I512, xp[xb + 2]).reinterpretAsShorts())
+                        .add(v1.mul(IntVector.broadcast(I512, xp[xb + 3]).reinterpretAsShorts())).reinterpretAsInts();
+                a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a1);
+                ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 128, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 160, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                v = w2.mul(IntVector.broadcast(I512, xp[xb + 4]).reinterpretAsShorts())
+                        .add(v2.mul(IntVector.broadcast(I512, xp[xb + 5]).reinterpretAsShorts())).reinterpretAsInts();
+                a2 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a2);
+                ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 192, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 224, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                v = w3.mul(IntVector.broadcast(I512, xp[xb + 6]).reinterpretAsShorts())
+                        .add(v3.mul(IntVector.broadcast(I512, xp[xb + 7]).reinterpretAsShorts())).reinterpretAsInts();
+                a3 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a3);
+                ShortVector w4 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 256, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                ShortVector v4 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 288, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                v = w4.mul(IntVector.broadcast(I512, xp[xb + 8]).reinterpretAsShorts())
+                        .add(v4.mul(IntVector.broadcast(I512, xp[xb + 9]).reinterpretAsShorts())).reinterpretAsInts();
+                a4 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a4);
+                ShortVector w5 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 320, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                ShortVector v5 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 352, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                v = w5.mul(IntVector.broadcast(I512, xp[xb + 10]).reinterpretAsShorts())
+                        .add(v5.mul(IntVector.broadcast(I512, xp[xb + 11]).reinterpretAsShorts())).reinterpretAsInts();
+                a5 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a5);
+                ShortVector w6 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 384, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                ShortVector v6 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 416, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                v = w6.mul(IntVector.broadcast(I512, xp[xb + 12]).reinterpretAsShorts())
+                        .add(v6.mul(IntVector.broadcast(I512, xp[xb + 13]).reinterpretAsShorts())).reinterpretAsInts();
+                a6 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a6);
+                ShortVector w7 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 448, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                ShortVector v7 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 480, Kernels.LE)
+                        .convertShape(VectorOperators.B2S, S512, 0);
+                v = w7.mul(IntVector.broadcast(I512, xp[xb + 14]).reinterpretAsShorts())
+                        .add(v7.mul(IntVector.broadcast(I512, xp[xb + 15]).reinterpretAsShorts())).reinterpretAsInts();
+                a7 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a7);
+            }
+            a0.add(a4).add(a2.add(a6)).add(a1.add(a5).add(a3.add(a7))).intoArray(out, o);
+        }
+
         /** Offsets of the 16 rows of a 16 x 16 array: a gather with it reads one column. */
         private static final int[] ROWS_OF_16 = java.util.stream.IntStream.range(0, 16).map(k -> 16 * k).toArray();
 
@@ -231,6 +344,35 @@ final class LegacyQuants {
 
         @Override
         public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+            if (packed == null) {
+                mappedMatmul(x, out, outStride, rowFrom, rowTo);
+                return;
+            }
+            // whole repacked groups inside the range; rows before and after them come from the mapped bytes
+            int g0 = Math.min(groups, (rowFrom + 15) / 16);
+            int g1 = Math.max(g0, Math.min(groups, rowTo / 16));
+            mappedMatmul(x, out, outStride, rowFrom, Math.min(rowTo, g0 * 16));
+            // whole groups of 16 tokens in the lanes, the rest per token. Alternated in one process (0.5B-shaped
+            // Q8_0, two threads), per token against lanes partly empty: 12 tokens 120 against 82 tok/s, 20 (16 + 4)
+            // 99 against 79, 24 (16 + 8) 101 against 84; 15 and 26-30 tokens came out even within the noise
+            int n = x.tokens();
+            int t0 = x.hasLanes() ? n / 16 * 16 : 0;
+            if (t0 > 0) {
+                packedTokensInLanes(x, out, outStride, g0, g1, t0 / 16);
+            }
+            for (int g = g0; g < g1; g++) {
+                for (int t = t0; t < n; t++) { // the group stays in the cache from one token to the next
+                    groupDot(g, x, t, out, t * outStride + 16 * g);
+                }
+            }
+            mappedMatmul(x, out, outStride, Math.max(rowFrom, g1 * 16), rowTo);
+        }
+
+        /** {@link #matmul} of rows that are not repacked, from the mapped bytes. */
+        private void mappedMatmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
+            if (rowFrom >= rowTo) {
+                return;
+            }
             int n = x.tokens();
             float[][] tl = tile.get();
             float[] lanes = tl[2 * TILE_ROWS];
@@ -306,7 +448,11 @@ final class LegacyQuants {
         private static final int LANE_CHUNK_BYTES = 640 * 1024;
         private static final ThreadLocal<LaneScratch> LANE_SCRATCH = ThreadLocal.withInitial(LaneScratch::new);
 
-        /** Per-thread buffers of {@link #lanes4x2}, shared by all Q8_0 matrices (sized for the widest). */
+        /**
+         * Per-thread buffers of {@link #lanes4x2}, shared by all Q8_0 matrices (sized for the widest): up to 16 rows
+         * decoded to floats element-major ({@code rows[16 e + k]}: element e of row k) and their block scales
+         * ({@code scales[16 b + k]}), so that a repacked group decodes with whole vectors.
+         */
         private static final class LaneScratch {
             float[] rows = new float[0];
             float[] scales = new float[0];
@@ -314,9 +460,9 @@ final class LegacyQuants {
             final float[] sums = new float[8 * 8 * 16];
 
             void ensure(int cols) {
-                if (rows.length < 4 * cols) {
-                    rows = new float[4 * cols];
-                    scales = new float[4 * (cols / 32)];
+                if (rows.length < 16 * cols) {
+                    rows = new float[16 * cols];
+                    scales = new float[16 * (cols / 32)];
                     products = new float[cols / 32 * 8 * 16];
                 }
             }
@@ -346,15 +492,80 @@ final class LegacyQuants {
                 int c1 = Math.min(groups, c0 + chunk);
                 for (int r = rowFrom; r < end; r += TILE_ROWS) {
                     for (int k = 0; k < TILE_ROWS; k++) {
-                        decodeRowAt(r + k, s.rows, k * cols, s.scales, k * blocks);
+                        decodeRowElementMajor(r + k, s.rows, s.scales, k);
                     }
                     for (int tg = c0; tg < c1; tg += 2) {
                         if (tg + 1 < c1) {
-                            lanes4x2(s, x, tg, r, out, outStride);
+                            lanes4x2(s, x, tg, r, 0, out, outStride);
                         } else {
-                            lanes4x1(s, x, tg, r, out, outStride);
+                            lanes4x1(s, x, tg, r, 0, out, outStride);
                         }
                     }
+                }
+            }
+        }
+
+        /**
+         * {@link #tokensInLanes} for the repacked groups [g0, g1): each group decoded once per chunk of token groups
+         * (with whole vectors: one load gives bytes j and j + 1 of its 16 rows), then its four tiles of four rows.
+         */
+        private void packedTokensInLanes(Activations x, float[] out, int outStride, int g0, int g1, int tokenGroups) {
+            LaneScratch s = LANE_SCRATCH.get();
+            s.ensure(cols);
+            int chunk = laneChunk(tokenGroups);
+            for (int c0 = 0; c0 < tokenGroups; c0 += chunk) {
+                int c1 = Math.min(tokenGroups, c0 + chunk);
+                for (int g = g0; g < g1; g++) {
+                    decodeGroup(g, s.rows, s.scales);
+                    for (int k0 = 0; k0 < 16; k0 += TILE_ROWS) {
+                        for (int tg = c0; tg < c1; tg += 2) {
+                            if (tg + 1 < c1) {
+                                lanes4x2(s, x, tg, 16 * g + k0, k0, out, outStride);
+                            } else {
+                                lanes4x1(s, x, tg, 16 * g + k0, k0, out, outStride);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * Row {@code row} from the mapped bytes into slot k of the element-major scratch ({@code q[16 e + k]},
+         * {@code scale[16 b + k]}): rows outside repacked groups only, so written plainly.
+         */
+        private void decodeRowElementMajor(int row, float[] q, float[] scale, int k) {
+            long base = row * rowBytes;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + b * 34L;
+                scale[16 * b + k] = Kernels.f16(data, p);
+                for (int i = 0; i < 32; i++) {
+                    q[16 * (32 * b + i) + k] = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, p + 2 + i);
+                }
+            }
+        }
+
+        /**
+         * Repacked group g decoded to floats element-major ({@code q[16 e + k]}: element e of row 16 g + k) with its
+         * block scales ({@code scale[16 b + k]}). Each 32-byte load holds bytes j and j + 1 of the 16 rows, row k's
+         * pair in 32-bit lane k once widened: its low half is element j, its high half element j + 1.
+         */
+        private void decodeGroup(int g, float[] q, float[] scale) {
+            long base = (long) g * blocks * GROUP_BLOCK;
+            for (int b = 0; b < blocks; b++) {
+                long p = base + b * GROUP_BLOCK;
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S256, packed, p, Kernels.LE)
+                        .convertShape(VectorOperators.S2I, I512, 0);
+                h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats()
+                        .mul(RowGroups.F16_EXPONENT_SHIFT).intoArray(scale, 16 * b);
+                for (int m = 0; m < 16; m++) {
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B256, packed, p + 32 + 32L * m,
+                            Kernels.LE).convertShape(VectorOperators.B2S, S512, 0)).reinterpretAsInts();
+                    int o = 16 * (32 * b + 2 * m);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0)).intoArray(q, o);
+                    ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                            .intoArray(q, o + 16);
                 }
             }
         }
@@ -367,7 +578,7 @@ final class LegacyQuants {
          * made C2 spill the accumulators, which here change every four FMAs); the {@code d_x * d_w} are computed once
          * before.
          */
-        private void lanes4x2(LaneScratch s, Activations x, int tg, int r, float[] out, int outStride) {
+        private void lanes4x2(LaneScratch s, Activations x, int tg, int r, int k0, float[] out, int outStride) {
             float[] q = s.rows;
             float[] dd = s.products;
             float[] xl = x.lanes;
@@ -379,41 +590,42 @@ final class LegacyQuants {
                 FloatVector dx = FloatVector.fromArray(F512, dl, xb + 16 * b);
                 FloatVector dy = FloatVector.fromArray(F512, dl, yb + 16 * b);
                 for (int k = 0; k < 4; k++) {
-                    float w = dw[k * blocks + b];
+                    float w = dw[16 * b + k0 + k];
                     dx.mul(w).intoArray(dd, 128 * b + 32 * k);
                     dy.mul(w).intoArray(dd, 128 * b + 32 * k + 16);
                 }
             }
-            int q1 = cols, q2 = 2 * cols, q3 = 3 * cols;
             float[] sums = s.sums;
             for (int i = 0; i < 8; i++) {
                 FloatVector z = FloatVector.zero(F512);
                 FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
                 for (int b = 0; b < blocks; b++) {
                     int e = 32 * b + 4 * i;
+                    int qe = 16 * e + k0;
                     FloatVector xv = FloatVector.fromArray(F512, xl, xo + 16 * e);
                     FloatVector yv = FloatVector.fromArray(F512, xl, yo + 16 * e);
-                    FloatVector v = FloatVector.broadcast(F512, q[e]);
+                    FloatVector v = FloatVector.broadcast(F512, q[qe]);
                     FloatVector s0 = xv.mul(v), t0 = yv.mul(v);
-                    v = FloatVector.broadcast(F512, q[q1 + e]);
+                    v = FloatVector.broadcast(F512, q[qe + 1]);
                     FloatVector s1 = xv.mul(v), t1 = yv.mul(v);
-                    v = FloatVector.broadcast(F512, q[q2 + e]);
+                    v = FloatVector.broadcast(F512, q[qe + 2]);
                     FloatVector s2 = xv.mul(v), t2 = yv.mul(v);
-                    v = FloatVector.broadcast(F512, q[q3 + e]);
+                    v = FloatVector.broadcast(F512, q[qe + 3]);
                     FloatVector s3 = xv.mul(v), t3 = yv.mul(v);
                     for (int f = 1; f < 4; f++) {
                         xv = FloatVector.fromArray(F512, xl, xo + 16 * (e + f));
                         yv = FloatVector.fromArray(F512, xl, yo + 16 * (e + f));
-                        v = FloatVector.broadcast(F512, q[e + f]);
+                        int qf = qe + 16 * f;
+                        v = FloatVector.broadcast(F512, q[qf]);
                         s0 = xv.fma(v, s0);
                         t0 = yv.fma(v, t0);
-                        v = FloatVector.broadcast(F512, q[q1 + e + f]);
+                        v = FloatVector.broadcast(F512, q[qf + 1]);
                         s1 = xv.fma(v, s1);
                         t1 = yv.fma(v, t1);
-                        v = FloatVector.broadcast(F512, q[q2 + e + f]);
+                        v = FloatVector.broadcast(F512, q[qf + 2]);
                         s2 = xv.fma(v, s2);
                         t2 = yv.fma(v, t2);
-                        v = FloatVector.broadcast(F512, q[q3 + e + f]);
+                        v = FloatVector.broadcast(F512, q[qf + 3]);
                         s3 = xv.fma(v, s3);
                         t3 = yv.fma(v, t3);
                     }
@@ -455,7 +667,7 @@ final class LegacyQuants {
          * batches of {@link #LANES_SMALL} to 16 tokens (one group, some lanes empty), which this runs faster than the
          * per-token integer kernel once about two thirds of the lanes hold tokens.
          */
-        private void lanes4x1(LaneScratch s, Activations x, int tg, int r, float[] out, int outStride) {
+        private void lanes4x1(LaneScratch s, Activations x, int tg, int r, int k0, float[] out, int outStride) {
             float[] q = s.rows;
             float[] dd = s.products;
             float[] xl = x.lanes;
@@ -466,35 +678,36 @@ final class LegacyQuants {
             for (int b = 0; b < blocks; b++) {
                 FloatVector dx = FloatVector.fromArray(F512, dl, xb + 16 * b);
                 for (int k = 0; k < 4; k++) {
-                    float w = dw[k * blocks + b];
+                    float w = dw[16 * b + k0 + k];
                     dx.mul(w).intoArray(dd, 64 * b + 16 * k);
                 }
             }
-            int q1 = cols, q2 = 2 * cols, q3 = 3 * cols;
             float[] sums = s.sums;
             for (int i = 0; i < 8; i++) {
                 FloatVector z = FloatVector.zero(F512);
                 FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
                 for (int b = 0; b < blocks; b++) {
                     int e = 32 * b + 4 * i;
+                    int qe = 16 * e + k0;
                     FloatVector xv = FloatVector.fromArray(F512, xl, xo + 16 * e);
-                    FloatVector v = FloatVector.broadcast(F512, q[e]);
+                    FloatVector v = FloatVector.broadcast(F512, q[qe]);
                     FloatVector s0 = xv.mul(v);
-                    v = FloatVector.broadcast(F512, q[q1 + e]);
+                    v = FloatVector.broadcast(F512, q[qe + 1]);
                     FloatVector s1 = xv.mul(v);
-                    v = FloatVector.broadcast(F512, q[q2 + e]);
+                    v = FloatVector.broadcast(F512, q[qe + 2]);
                     FloatVector s2 = xv.mul(v);
-                    v = FloatVector.broadcast(F512, q[q3 + e]);
+                    v = FloatVector.broadcast(F512, q[qe + 3]);
                     FloatVector s3 = xv.mul(v);
                     for (int f = 1; f < 4; f++) {
                         xv = FloatVector.fromArray(F512, xl, xo + 16 * (e + f));
-                        v = FloatVector.broadcast(F512, q[e + f]);
+                        int qf = qe + 16 * f;
+                        v = FloatVector.broadcast(F512, q[qf]);
                         s0 = xv.fma(v, s0);
-                        v = FloatVector.broadcast(F512, q[q1 + e + f]);
+                        v = FloatVector.broadcast(F512, q[qf + 1]);
                         s1 = xv.fma(v, s1);
-                        v = FloatVector.broadcast(F512, q[q2 + e + f]);
+                        v = FloatVector.broadcast(F512, q[qf + 2]);
                         s2 = xv.fma(v, s2);
-                        v = FloatVector.broadcast(F512, q[q3 + e + f]);
+                        v = FloatVector.broadcast(F512, q[qf + 3]);
                         s3 = xv.fma(v, s3);
                     }
                     int o = 64 * b;

@@ -25,7 +25,7 @@ import static dev.flint.engine.tensor.Kernels.L;
  */
 final class RowGroups {
     /** 2^112: rescales an fp16 exponent moved into a float's exponent field (bias 15 to bias 127), exactly. */
-    private static final float F16_EXPONENT_SHIFT = 0x1p112f;
+    static final float F16_EXPONENT_SHIFT = 0x1p112f;
 
     private RowGroups() {}
 
