@@ -29,16 +29,19 @@ public final class GgufFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final MemorySegment segment;
+    /** The mapping itself ({@code segment} is a plain view of it), for {@link #releasePages}. */
+    private final MemorySegment mapping;
     private final int version;
     private final Map<String, Object> metadata;
     private final Map<String, GgufTensor> tensors;
     private final long dataOffset;
     private final int alignment;
 
-    private GgufFile(Path path, Arena arena, MemorySegment segment) {
+    private GgufFile(Path path, Arena arena, MemorySegment segment, MemorySegment mapping) {
         this.path = path;
         this.arena = arena;
         this.segment = segment;
+        this.mapping = mapping;
         GgufReader in = new GgufReader(segment);
         int magic = in.i32("magic");
         if (magic != MAGIC) {
@@ -176,7 +179,7 @@ public final class GgufFile implements AutoCloseable {
             // against 53-56 with one class (2 threads, same runs alternated).
             MemorySegment seg = MemorySegment.ofAddress(mapped.address()).reinterpret(size, arena, null).asReadOnly();
             try {
-                return new GgufFile(path, arena, seg);
+                return new GgufFile(path, arena, seg, mapped);
             } catch (GgufFormatException e) {
                 // the cursor's messages do not know the file: name it
                 if (e.getMessage().startsWith(path.toString())) {
@@ -361,6 +364,21 @@ public final class GgufFile implements AutoCloseable {
     private GgufFormatException typeError(String key, String expected, Object v) {
         return new GgufFormatException(path + ": metadata '" + key + "' should be " + expected + " but is "
                 + v.getClass().getSimpleName());
+    }
+
+    /**
+     * Drops this process's resident pages of {@code view} (a tensor's data, or part of it) from the mapping
+     * ({@code madvise(MADV_DONTNEED)} through {@link MemorySegment#unload()}), for tensors whose products read a
+     * repacked copy: the pages were read once, at load, and would otherwise count twice in the process's memory
+     * until the kernel needs them back. The bytes stay readable; a later read faults its page in again (from the
+     * page cache, usually). Pages shared with neighbouring tensors go too and come back the same way.
+     */
+    public void releasePages(MemorySegment view) {
+        long offset = view.address() - segment.address();
+        if (offset < 0 || offset + view.byteSize() > segment.byteSize() || view.byteSize() == 0) {
+            return;
+        }
+        mapping.asSlice(offset, view.byteSize()).unload();
     }
 
     /** Unmaps the file. Tensor views must not be used afterwards (access then fails with IllegalStateException). */

@@ -29,7 +29,8 @@ public record ModelWeights(
         }
         Binder b = new Binder(f);
         int e = c.embeddingLength();
-        WeightMatrix embd = b.matrix("token_embd.weight", nVocab, e, true);
+        // with an output matrix of their own, the embeddings are only looked up: no repacked copy for products
+        WeightMatrix embd = b.matrix("token_embd.weight", nVocab, e, true, f.tensor("output.weight") == null);
         LayerWeights[] layers = new LayerWeights[c.blockCount()];
         boolean gated = c.architecture().ffn == Architecture.FeedForward.SWIGLU;
         for (int i = 0; i < layers.length; i++) {
@@ -67,6 +68,15 @@ public record ModelWeights(
         }
 
         WeightMatrix matrix(String name, int rows, int cols, boolean required) {
+            return matrix(name, rows, cols, required, true);
+        }
+
+        /**
+         * The named matrix; {@code products}: whether products are taken with it (else it is only looked up). A
+         * matrix repacked for products gives back its mapped pages, which it read once (see
+         * {@link GgufFile#releasePages}).
+         */
+        WeightMatrix matrix(String name, int rows, int cols, boolean required, boolean products) {
             GgufTensor t = find(name, required);
             if (t == null) {
                 return null;
@@ -75,7 +85,11 @@ public record ModelWeights(
                 throw new ModelLoadException(f.path() + ": tensor '" + name + "' has shape "
                         + Arrays.toString(t.shape()) + ", expected [" + cols + ", " + rows + "]");
             }
-            return WeightMatrix.of(t.type(), t.data(), rows, cols);
+            WeightMatrix m = WeightMatrix.of(t.type(), t.data(), rows, cols, products);
+            if (m.repacked()) {
+                f.releasePages(t.data());
+            }
+            return m;
         }
 
         float[] vector(String name, int n, boolean required) {

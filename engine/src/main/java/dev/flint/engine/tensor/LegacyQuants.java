@@ -76,15 +76,15 @@ final class LegacyQuants {
         private final int groups;
         private static final long GROUP_BLOCK = RowGroups.blockBytes(1, 32);
 
-        Q8_0(MemorySegment data, int rows, int cols) {
-            this(data, rows, cols, WIDE);
+        Q8_0(MemorySegment data, int rows, int cols, boolean repack) {
+            this(data, rows, cols, WIDE, repack);
         }
 
-        Q8_0(MemorySegment data, int rows, int cols, boolean wide) {
+        Q8_0(MemorySegment data, int rows, int cols, boolean wide, boolean repack) {
             super(GgmlType.Q8_0, data, rows, cols, 32, false);
             this.wide = wide;
             this.blocks = cols / 32;
-            this.packed = wide && L == 16 ? RowGroups.interleave(data, rows, blocks, 1, 0, 32, null) : null;
+            this.packed = repack && wide && L == 16 ? RowGroups.interleave(data, rows, blocks, 1, 0, 32, null) : null;
             this.groups = RowGroups.groups(packed, rows);
             this.tile = ThreadLocal.withInitial(() -> {
                 float[][] t = new float[2 * TILE_ROWS + 3][];
@@ -102,6 +102,11 @@ final class LegacyQuants {
         @Override
         public ActivationFormat activationFormat() {
             return ActivationFormat.Q8_0;
+        }
+
+        @Override
+        public boolean repacked() {
+            return packed != null;
         }
 
         @Override

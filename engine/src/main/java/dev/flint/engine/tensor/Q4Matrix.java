@@ -26,8 +26,9 @@ import static dev.flint.engine.tensor.Kernels.L;
 final class Q4Matrix extends RowGroupMatrix {
     private final int blockBytes;
 
-    Q4Matrix(GgmlType type, MemorySegment data, int rows, int cols) {
-        super(type, data, rows, cols, type == GgmlType.Q4_1 ? 2 : 1, 0, 16, null, type == GgmlType.Q4_1 ? 0 : 8);
+    Q4Matrix(GgmlType type, MemorySegment data, int rows, int cols, boolean repack) {
+        super(type, data, rows, cols, type == GgmlType.Q4_1 ? 2 : 1, 0, 16, null, type == GgmlType.Q4_1 ? 0 : 8,
+                repack);
         if (type != GgmlType.Q4_0 && type != GgmlType.Q4_1) {
             throw new IllegalArgumentException("not a 4-bit legacy type: " + type);
         }

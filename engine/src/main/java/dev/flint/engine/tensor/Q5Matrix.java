@@ -28,9 +28,9 @@ final class Q5Matrix extends RowGroupMatrix {
     /** Offsets of the high bits and of the nibbles in a mapped block. */
     private final int highAt, nibblesAt;
 
-    Q5Matrix(GgmlType type, MemorySegment data, int rows, int cols) {
+    Q5Matrix(GgmlType type, MemorySegment data, int rows, int cols, boolean repack) {
         super(type, data, rows, cols, type == GgmlType.Q5_1 ? 2 : 1, 4, 16, Q5Matrix::evenBitsLowOddBitsHigh,
-                type == GgmlType.Q5_1 ? 0 : 16);
+                type == GgmlType.Q5_1 ? 0 : 16, repack);
         if (type != GgmlType.Q5_0 && type != GgmlType.Q5_1) {
             throw new IllegalArgumentException("not a 5-bit legacy type: " + type);
         }

@@ -70,7 +70,7 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
      * 32-bit word (rewritten by {@code word}, or kept when null), then {@code payload} bytes of quants.
      */
     RowGroupMatrix(GgmlType type, MemorySegment data, int rows, int cols, int halves, int words, int payload,
-            IntUnaryOperator word, int bias) {
+            IntUnaryOperator word, int bias, boolean repack) {
         super(type, data, rows, cols, 32, halves == 2);
         this.blocks = cols / 32;
         this.groupBlockBytes = RowGroups.blockBytes(halves, words + payload);
@@ -82,13 +82,18 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         this.activations = hasMins ? ActivationFormat.Q8_1 : ActivationFormat.Q8_0;
         // only with 16 lanes: with 8 (AVX2, simulated here with -XX:UseAVX=2) single-token Q4_0 generation measured
         // 22-25 tok/s repacked against 23-29 row by row
-        this.packed = L == 16 ? RowGroups.interleave(data, rows, blocks, halves, words, payload, word) : null;
+        this.packed = repack && L == 16 ? RowGroups.interleave(data, rows, blocks, halves, words, payload, word) : null;
         this.groups = RowGroups.groups(packed, rows);
     }
 
     @Override
     public ActivationFormat activationFormat() {
         return activations;
+    }
+
+    @Override
+    public boolean repacked() {
+        return packed != null;
     }
 
     @Override

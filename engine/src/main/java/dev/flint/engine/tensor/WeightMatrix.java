@@ -37,13 +37,22 @@ public abstract class WeightMatrix {
 
     /** Wraps {@code data} as a matrix of the given type; fails with a clear message for unsupported types. */
     public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols) {
+        return of(type, data, rows, cols, true);
+    }
+
+    /**
+     * {@link #of(GgmlType, MemorySegment, int, int)}; with {@code products} false the matrix is only read row by row
+     * ({@link #dequantizeRow}: the token embeddings of a model with its own output matrix), so the types that repack
+     * their rows for products at load (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 with 16-lane vectors) do not.
+     */
+    public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols, boolean products) {
         return switch (type) {
             case F32 -> new F32Matrix(data, rows, cols);
             case F16 -> new F16Matrix(data, rows, cols);
             case BF16 -> new BF16Matrix(data, rows, cols);
-            case Q8_0 -> new LegacyQuants.Q8_0(data, rows, cols);
-            case Q4_0, Q4_1 -> new Q4Matrix(type, data, rows, cols);
-            case Q5_0, Q5_1 -> new Q5Matrix(type, data, rows, cols);
+            case Q8_0 -> new LegacyQuants.Q8_0(data, rows, cols, products);
+            case Q4_0, Q4_1 -> new Q4Matrix(type, data, rows, cols, products);
+            case Q5_0, Q5_1 -> new Q5Matrix(type, data, rows, cols, products);
             case Q4_K -> new KQuants.Q4_K(data, rows, cols);
             case Q5_K -> new KQuants.Q5_K(data, rows, cols);
             case Q6_K -> new KQuants.Q6_K(data, rows, cols);
@@ -66,6 +75,14 @@ public abstract class WeightMatrix {
 
     public MemorySegment data() {
         return data;
+    }
+
+    /**
+     * Whether products read a copy of the rows repacked at load into native memory rather than {@link #data()}
+     * (which they then read only for rows outside whole groups; row lookups still read it).
+     */
+    public boolean repacked() {
+        return false;
     }
 
     /** The format this type's dot product reads its input in. */

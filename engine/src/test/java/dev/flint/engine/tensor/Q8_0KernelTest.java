@@ -54,7 +54,7 @@ class Q8_0KernelTest {
         }
         WeightMatrix m = WeightMatrix.of(GgmlType.Q8_0, MemorySegment.ofArray(w), rows, cols);
         // the kernels of machines without AVX-512, run here at this machine's vector size
-        WeightMatrix narrow = new LegacyQuants.Q8_0(MemorySegment.ofArray(w), rows, cols, false);
+        WeightMatrix narrow = new LegacyQuants.Q8_0(MemorySegment.ofArray(w), rows, cols, false, false);
         float[] in = new float[n * cols];
         for (int i = 0; i < in.length; i++) {
             in[i] = (float) (r.nextGaussian() * Math.exp(2 * r.nextGaussian()));
