@@ -10,8 +10,9 @@ import dev.flint.engine.parallel.WorkerPool;
  * <p>
  * C2 compiles what the profile saw: a branch never taken here becomes a trap that sends the method back to the
  * interpreter when a request first takes it. So each batch size reaches its own kernels, and the shapes vary the way
- * requests do: a prompt of 47 tokens (the tokens-in-lanes products of every type start at 33, and its last group of
- * 16 is partial, as almost every real prompt's is), seventeen tokens for the small-batch products (the planes of Q8_0
+ * requests do: a prompt of 63 tokens (three whole groups of 16 for the repacked types' tiles of three token groups,
+ * which take only whole groups and run the rest per token; for the other types the tokens-in-lanes products start at
+ * 33, and the last group of 16 is partial, as almost every real prompt's is), seventeen tokens for the small-batch products (the planes of Q8_0
  * rows that are not repacked take 17-31; repacked Q8_0 runs one group of 16 in the lanes and the seventeenth per
  * token; smaller batches run the two-token batch's per-token loops, and an odd count leaves the last pair half
  * empty), sixteen for Q8_0's one-group lanes (a whole group, the prompt's last being partial), and in
@@ -32,7 +33,7 @@ public final class WarmUp {
 
     /** Runs the passes on a scratch cache of the transformer; {@code promptTokens} is the prompt batch size. */
     public static void run(Transformer tf, WorkerPool pool, int promptTokens) {
-        int n = Math.min(promptTokens, 47);
+        int n = Math.min(promptTokens, 63);
         int mid = Math.min(promptTokens, 17);
         int small = Math.min(promptTokens, 16);
         int few = Math.min(promptTokens, 7);
