@@ -68,7 +68,7 @@ final class LegacyQuants {
         /** Whether this matrix runs the 512-bit kernels ({@link #WIDE}; tests also build the other kind). */
         private final boolean wide;
         /**
-         * With the 512-bit kernels: rows [0, 16 groups) repacked in groups of 16 rows ({@link RowGroups}: per block
+         * With the 512-bit kernels: rows [0, 16 * groups) repacked in groups of 16 rows ({@link RowGroups}: per block
          * the 16 fp16 scales, then bytes j and j + 1 of the 16 rows side by side), or null (no whole group, or a scale
          * that is infinite or NaN). Every product of those rows reads them from here, so the mapped bytes of a
          * repacked matrix are read once, at load.
@@ -221,69 +221,69 @@ final class LegacyQuants {
                         .convertShape(VectorOperators.S2I, I512, 0); // fp16 scales, sign-extended
                 FloatVector d = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats()
                         .mul(RowGroups.F16_EXPONENT_SHIFT).mul(xd[go + b]);
-                IntVector v;
-                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 0, Kernels.LE)
+                IntVector v; // per lane i: ab = bytes of elements 4i, 4i + 1, cd = of 4i + 2, 4i + 3
+                ShortVector ab0 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 32, Kernels.LE)
+                ShortVector cd0 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 32, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                v = w0.mul(IntVector.broadcast(I512, xp[xb + 0]).reinterpretAsShorts())
-                        .add(v0.mul(IntVector.broadcast(I512, xp[xb + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                v = ab0.mul(IntVector.broadcast(I512, xp[xb]).reinterpretAsShorts())
+                        .add(cd0.mul(IntVector.broadcast(I512, xp[xb + 1]).reinterpretAsShorts())).reinterpretAsInts();
                 a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a0);
-                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 64, Kernels.LE)
+                ShortVector ab1 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 64, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 96, Kernels.LE)
+                ShortVector cd1 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 96, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                v = w1.mul(IntVector.broadcast(I512, xp[xb + 2]).reinterpretAsShorts())
-                        .add(v1.mul(IntVector.broadcast(I512, xp[xb + 3]).reinterpretAsShorts())).reinterpretAsInts();
+                v = ab1.mul(IntVector.broadcast(I512, xp[xb + 2]).reinterpretAsShorts())
+                        .add(cd1.mul(IntVector.broadcast(I512, xp[xb + 3]).reinterpretAsShorts())).reinterpretAsInts();
                 a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a1);
-                ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 128, Kernels.LE)
+                ShortVector ab2 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 128, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                ShortVector v2 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 160, Kernels.LE)
+                ShortVector cd2 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 160, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                v = w2.mul(IntVector.broadcast(I512, xp[xb + 4]).reinterpretAsShorts())
-                        .add(v2.mul(IntVector.broadcast(I512, xp[xb + 5]).reinterpretAsShorts())).reinterpretAsInts();
+                v = ab2.mul(IntVector.broadcast(I512, xp[xb + 4]).reinterpretAsShorts())
+                        .add(cd2.mul(IntVector.broadcast(I512, xp[xb + 5]).reinterpretAsShorts())).reinterpretAsInts();
                 a2 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a2);
-                ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 192, Kernels.LE)
+                ShortVector ab3 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 192, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 224, Kernels.LE)
+                ShortVector cd3 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 224, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                v = w3.mul(IntVector.broadcast(I512, xp[xb + 6]).reinterpretAsShorts())
-                        .add(v3.mul(IntVector.broadcast(I512, xp[xb + 7]).reinterpretAsShorts())).reinterpretAsInts();
+                v = ab3.mul(IntVector.broadcast(I512, xp[xb + 6]).reinterpretAsShorts())
+                        .add(cd3.mul(IntVector.broadcast(I512, xp[xb + 7]).reinterpretAsShorts())).reinterpretAsInts();
                 a3 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a3);
-                ShortVector w4 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 256, Kernels.LE)
+                ShortVector ab4 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 256, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                ShortVector v4 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 288, Kernels.LE)
+                ShortVector cd4 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 288, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                v = w4.mul(IntVector.broadcast(I512, xp[xb + 8]).reinterpretAsShorts())
-                        .add(v4.mul(IntVector.broadcast(I512, xp[xb + 9]).reinterpretAsShorts())).reinterpretAsInts();
+                v = ab4.mul(IntVector.broadcast(I512, xp[xb + 8]).reinterpretAsShorts())
+                        .add(cd4.mul(IntVector.broadcast(I512, xp[xb + 9]).reinterpretAsShorts())).reinterpretAsInts();
                 a4 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a4);
-                ShortVector w5 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 320, Kernels.LE)
+                ShortVector ab5 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 320, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                ShortVector v5 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 352, Kernels.LE)
+                ShortVector cd5 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 352, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                v = w5.mul(IntVector.broadcast(I512, xp[xb + 10]).reinterpretAsShorts())
-                        .add(v5.mul(IntVector.broadcast(I512, xp[xb + 11]).reinterpretAsShorts())).reinterpretAsInts();
+                v = ab5.mul(IntVector.broadcast(I512, xp[xb + 10]).reinterpretAsShorts())
+                        .add(cd5.mul(IntVector.broadcast(I512, xp[xb + 11]).reinterpretAsShorts())).reinterpretAsInts();
                 a5 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a5);
-                ShortVector w6 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 384, Kernels.LE)
+                ShortVector ab6 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 384, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                ShortVector v6 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 416, Kernels.LE)
+                ShortVector cd6 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 416, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                v = w6.mul(IntVector.broadcast(I512, xp[xb + 12]).reinterpretAsShorts())
-                        .add(v6.mul(IntVector.broadcast(I512, xp[xb + 13]).reinterpretAsShorts())).reinterpretAsInts();
+                v = ab6.mul(IntVector.broadcast(I512, xp[xb + 12]).reinterpretAsShorts())
+                        .add(cd6.mul(IntVector.broadcast(I512, xp[xb + 13]).reinterpretAsShorts())).reinterpretAsInts();
                 a6 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a6);
-                ShortVector w7 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 448, Kernels.LE)
+                ShortVector ab7 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 448, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                ShortVector v7 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 480, Kernels.LE)
+                ShortVector cd7 = (ShortVector) ByteVector.fromMemorySegment(B256, packed, q + 480, Kernels.LE)
                         .convertShape(VectorOperators.B2S, S512, 0);
-                v = w7.mul(IntVector.broadcast(I512, xp[xb + 14]).reinterpretAsShorts())
-                        .add(v7.mul(IntVector.broadcast(I512, xp[xb + 15]).reinterpretAsShorts())).reinterpretAsInts();
+                v = ab7.mul(IntVector.broadcast(I512, xp[xb + 14]).reinterpretAsShorts())
+                        .add(cd7.mul(IntVector.broadcast(I512, xp[xb + 15]).reinterpretAsShorts())).reinterpretAsInts();
                 a7 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(d, a7);
             }
