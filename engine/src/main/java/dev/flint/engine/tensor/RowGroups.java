@@ -6,6 +6,8 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.Arena;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -26,6 +28,8 @@ import static dev.flint.engine.tensor.Kernels.L;
 final class RowGroups {
     /** 2^112: rescales an fp16 exponent moved into a float's exponent field (bias 15 to bias 127), exactly. */
     static final float F16_EXPONENT_SHIFT = 0x1p112f;
+    /** Two bytes of a byte array as one short (the interleaving moves pairs). */
+    private static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     private RowGroups() {}
 
@@ -76,8 +80,9 @@ final class RowGroups {
                         outWords.putInt(p + head * L + 4 * k, word == null ? w : word.applyAsInt(w));
                     }
                     int q = p + (head + words) * L + 2 * k;
-                    for (int j = 0; j < payload; j++) {
-                        group[q + (j / 2) * 2 * L + (j & 1)] = in[src + head + words + j];
+                    int from = src + head + words;
+                    for (int j = 0; j < payload; j += 2) { // bytes j, j + 1 as one short
+                        SHORTS.set(group, q + j * L, (short) SHORTS.get(in, from + j));
                     }
                 }
             }
