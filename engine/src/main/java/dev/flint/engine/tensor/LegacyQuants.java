@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import static dev.flint.engine.tensor.Kernels.INT;
 import static dev.flint.engine.tensor.Kernels.L;
@@ -548,7 +549,7 @@ final class LegacyQuants {
                 long p = base + b * 34L;
                 scale[16 * b + k] = Kernels.f16(data, p);
                 for (int i = 0; i < 32; i++) {
-                    q[4 * (32 * b + i) + k] = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, p + 2 + i);
+                    q[4 * (32 * b + i) + k] = data.get(ValueLayout.JAVA_BYTE, p + 2 + i);
                 }
             }
         }
@@ -571,10 +572,7 @@ final class LegacyQuants {
             int t1 = 4 * cols, t2 = 8 * cols, t3 = 12 * cols;
             for (int b = 0; b < blocks; b++) {
                 long p = base + b * GROUP_BLOCK;
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(S256, packed, p, Kernels.LE)
-                        .convertShape(VectorOperators.S2I, I512, 0);
-                h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats()
-                        .mul(RowGroups.F16_EXPONENT_SHIFT).intoArray(scale, 16 * b);
+                RowGroups.scales(packed, p).intoArray(scale, 16 * b); // as Q4Matrix.decodeGroup does
                 for (int m = 0; m < 16; m++) {
                     IntVector v = ((ShortVector) ByteVector.fromMemorySegment(B256, packed, p + 32 + 32L * m,
                             Kernels.LE).convertShape(VectorOperators.B2S, S512, 0)).reinterpretAsInts();
@@ -689,9 +687,9 @@ final class LegacyQuants {
         }
 
         /**
-         * {@link #lanes4x2} for one token group: the last of an odd number (which lanes4x2 computed twice), and
-         * batches of {@link #LANES_SMALL} to 16 tokens (one group, some lanes empty), which this runs faster than the
-         * per-token integer kernel once about two thirds of the lanes hold tokens.
+         * {@link #lanes4x2} for one token group: the last of an odd number (which lanes4x2 computed twice), and, for
+         * rows not repacked, batches of {@link #LANES_SMALL} to 16 tokens (one group, some lanes empty), which this
+         * runs faster than the row-by-row per-token kernel once about two thirds of the lanes hold tokens.
          */
         private void lanes4x1(LaneScratch s, Activations x, int tg, int r, int k0, float[] out, int outStride) {
             float[] q = s.rows;
