@@ -84,7 +84,7 @@ public final class Activations {
     }
 
     /**
-     * Q8_0 and Q8_1: neighbouring quantized integers two by two in one int, {@code pairs16[i] = q[2i] & 0xFFFF | q[2i + 1]
+     * Q8_0, Q8_1 and Q8_K: neighbouring quantized integers two by two in one int, {@code pairs16[i] = q[2i] & 0xFFFF | q[2i + 1]
      * << 16} (token-major, {@code cols / 2} per token): broadcast to a vector and seen as shorts, it multiplies bytes
      * 2i and 2i + 1 of many rows side by side (the row groups' single-token kernels).
      * Built on first use for each batch.
@@ -185,7 +185,7 @@ public final class Activations {
         if (integers && q16 == null) {
             q16 = new short[f.length];
         }
-        boolean pairs = integers && format != ActivationFormat.Q8_K;
+        boolean pairs = integers;
         if (pairs && pairs16 == null) {
             pairs16 = new int[f.length / 2];
         }

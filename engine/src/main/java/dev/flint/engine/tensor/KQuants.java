@@ -85,6 +85,10 @@ final class KQuants {
             final float[] lanes4 = new float[4 * Math.max(32, L)];
             /** One super-block's integer scales, for the fused kernel. */
             final float[] sc = new float[16];
+            /** A repacked group's eight lane accumulators, then one super-block's scales ({@link Q4_K#groupDot}). */
+            final float[] group = new float[16 * L];
+            /** A repacked group's mins of one super-block ({@link Q4_K#addGroupMins}). */
+            final float[] sc8 = new float[8 * L];
 
             Scaled(int cols) {
                 q = new float[cols];
@@ -166,6 +170,10 @@ final class KQuants {
         }
 
         private Scaled decodeScaled(int row, Scaled s) {
+            if (row < groupRows()) {
+                decodePacked(row, s);
+                return s;
+            }
             long base = row * rowBytes;
             float[] q = s.q;
             for (int b = 0; b < cols / 256; b++) {
@@ -201,6 +209,25 @@ final class KQuants {
             return smallBatchDot(row, x, token);
         }
 
+        /** Rows [0, groupRows()) are also repacked in groups of L (Q4_K with 16-lane vectors); 0 when none are. */
+        int groupRows() {
+            return 0;
+        }
+
+        /** Group g's L rows times token t into {@code out[o .. o + L)}: {@link #smallBatchDot}'s operations. */
+        void groupDot(int g, Activations x, int t, float[] out, int o) {
+            throw new IllegalStateException(type + " is not repacked");
+        }
+
+        /** Adds group g's min term for token t after {@link #groupDot} (types with minimums). */
+        void addGroupMins(int g, Activations x, int t, float[] out, int o) {
+        }
+
+        /** Row {@code row} of a repacked group decoded as {@link #decodeScaled} decodes it from the mapped bytes. */
+        void decodePacked(int row, Scaled s) {
+            throw new IllegalStateException(type + " is not repacked");
+        }
+
         /**
          * One to three tokens read each row straight from memory (decode steps are memory bound); larger batches
          * decode a row once and reuse it for every token. Both compute the same float operations in the same order.
@@ -209,7 +236,22 @@ final class KQuants {
         public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
             int n = x.tokens();
             if (n <= SMALL_BATCH) {
-                for (int r = rowFrom; r < rowTo; r++) {
+                // repacked groups inside the range one group at a time, rows outside them from the mapped bytes
+                int packedRows = groupRows();
+                int g0 = Math.min(packedRows, (rowFrom + L - 1) / L * L);
+                int g1 = Math.max(g0, Math.min(packedRows, rowTo / L * L));
+                for (int r = rowFrom; r < Math.min(rowTo, g0); r++) {
+                    for (int t = 0; t < n; t++) {
+                        out[t * outStride + r] = smallBatchDot(r, x, t);
+                    }
+                }
+                for (int g = g0 / L; g < g1 / L; g++) {
+                    for (int t = 0; t < n; t++) { // the group stays in the cache from one token to the next
+                        groupDot(g, x, t, out, t * outStride + g * L);
+                        addGroupMins(g, x, t, out, t * outStride + g * L);
+                    }
+                }
+                for (int r = Math.max(rowFrom, g1); r < rowTo; r++) {
                     for (int t = 0; t < n; t++) {
                         out[t * outStride + r] = smallBatchDot(r, x, t);
                     }
@@ -804,8 +846,164 @@ final class KQuants {
 
     /** Q4_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 128 bytes nibbles. */
     static final class Q4_K extends PackedScalesAndMins {
+        /** Rows [0, groups * L) repacked in groups of L ({@link Q4KRowGroups}), or null when not repacked. */
+        private final MemorySegment packed;
+        private final int packedRows;
+
         Q4_K(MemorySegment data, int rows, int cols) {
+            this(data, rows, cols, true);
+        }
+
+        /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked for single tokens. */
+        Q4_K(MemorySegment data, int rows, int cols, boolean repack) {
             super(GgmlType.Q4_K, data, rows, cols, MinTerm.FOUR_LANES);
+            this.packed = repack && WIDE && L == 16 ? Q4KRowGroups.interleave(data, rows, cols / 256) : null;
+            this.packedRows = packed == null ? 0 : rows / L * L;
+        }
+
+        @Override
+        public boolean repacked() {
+            return packed != null;
+        }
+
+        @Override
+        int groupRows() {
+            return packedRows;
+        }
+
+        /**
+         * {@link #smallBatchDot} for the L rows of group g at once, one row per lane: for each of llama.cpp's eight
+         * lanes k (positions 4k..4k+3 of every 32 values) and each pair of sub-blocks, two loads give those four
+         * positions of both sub-blocks for all L rows; the nibbles are multiplied in 16-bit lanes by the broadcast
+         * activation pairs (two products added: at most 2 * 15 * 127), the two halves of each 32-bit lane added as
+         * ints, and the sub-block sums scaled and summed in float lanes (exact integers below 2^22, as in
+         * smallBatchDot). Then the same {@code fma(isum_k, d_x * d_w, acc_k)} per row, the same four min lanes, and
+         * hsum_float_8's tree lane for lane ({@link #addGroupMins} adds the min term): the same bits as
+         * smallBatchDot. The eight accumulators live in
+         * {@code s.group} (a load and a store per 512 weights) rather than in registers, with the super-block's
+         * scales converted once beside them, so that one loop over k serves all eight.
+         */
+        @Override
+        void groupDot(int g, Activations x, int t, float[] out, int o) {
+            float[] a = scaled.get().group; // accumulator k at 16 k, scale of sub-block s at 128 + 16 s
+            java.util.Arrays.fill(a, 0, 8 * L, 0f);
+            int[] xp = x.pairs16();
+            float[] xd = x.d;
+            int xo = t * (cols / 2);
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            long base = (long) g * nb * Q4KRowGroups.BLOCK;
+            FloatVector z = FloatVector.zero(F);
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * Q4KRowGroups.BLOCK;
+                float dx = xd[go + 8 * b];
+                for (int sub = 0; sub < 8; sub++) {
+                    smallInts(p + Q4KRowGroups.SCALES + (long) L * sub).intoArray(a, 8 * L + L * sub);
+                }
+                FloatVector dd = FloatVector.fromMemorySegment(F, packed, p + Q4KRowGroups.D, Kernels.LE).mul(dx);
+                long q = p + Q4KRowGroups.QUANTS;
+                int xb = xo + 128 * b; // pair index of the super-block's element 0
+                for (int k = 0; k < 8; k++) {
+                    FloatVector sumLo = z, sumHi = z;
+                    for (int i = 0; i < 4; i++) {
+                        long qi = q + 4L * L * (4 * k + i); // bytes 4k, 4k + 1, then 4k + 2, 4k + 3
+                        ShortVector w0 = RowGroups.pairBytes(packed, qi);
+                        ShortVector w1 = RowGroups.pairBytes(packed, qi + 2 * L);
+                        int xi = xb + 32 * i + 2 * k; // sub-block 2i's pairs; 2i + 1's are 16 further
+                        IntVector lo = w0.and((short) 0xF).mul(RowGroups.broadcastPair(xp[xi]))
+                                .add(w1.and((short) 0xF).mul(RowGroups.broadcastPair(xp[xi + 1]))).reinterpretAsInts();
+                        IntVector hi = w0.lanewise(VectorOperators.LSHR, 4).mul(RowGroups.broadcastPair(xp[xi + 16]))
+                                .add(w1.lanewise(VectorOperators.LSHR, 4).mul(RowGroups.broadcastPair(xp[xi + 17])))
+                                .reinterpretAsInts();
+                        // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit sums
+                        lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.fromArray(F, a, 8 * L + 2 * L * i), sumLo);
+                        sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.fromArray(F, a, 9 * L + 2 * L * i), sumHi);
+                    }
+                    sumLo.add(sumHi).fma(dd, FloatVector.fromArray(F, a, L * k)).intoArray(a, L * k);
+                }
+            }
+            // hsum_float_8 over lanes k = 0..7 (the min term follows in addGroupMins)
+            FloatVector total = FloatVector.fromArray(F, a, 4 * L).add(FloatVector.fromArray(F, a, 0))
+                    .add(FloatVector.fromArray(F, a, 6 * L).add(FloatVector.fromArray(F, a, 2 * L)))
+                    .add(FloatVector.fromArray(F, a, 5 * L).add(FloatVector.fromArray(F, a, L))
+                            .add(FloatVector.fromArray(F, a, 7 * L).add(FloatVector.fromArray(F, a, 3 * L))));
+            total.intoArray(out, o);
+        }
+
+        /**
+         * {@link #smallBatchDot}'s min term for group g's L rows and token t, added to {@code out[o .. o + L)}: the
+         * four lanes of minsFourLanes, then their sum. A pass of its own, as {@link RowGroupMatrix}'s minimum chains:
+         * inside groupDot its conversions grew the method past what C2 inlines, and every vector was boxed (6.7x
+         * slower).
+         */
+        @Override
+        void addGroupMins(int g, Activations x, int t, float[] out, int o) {
+            float[] mins = scaled.get().sc8; // one super-block's mins, sub-block s at L s
+            float[] xd = x.d;
+            float[] bs = x.xsum;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            long base = (long) g * nb * Q4KRowGroups.BLOCK;
+            FloatVector z = FloatVector.zero(F);
+            FloatVector m0 = z, m1 = z, m2 = z, m3 = z;
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * Q4KRowGroups.BLOCK;
+                int gi = go + 8 * b;
+                // min 2l * bsum 2l + min 2l+1 * bsum 2l+1 (exact integers), FMA'd into lane l with -d_x * dmin; the
+                // mins converted in a loop first (eight conversions written out stopped C2's inlining again)
+                for (int sub = 0; sub < 8; sub++) {
+                    smallInts(p + Q4KRowGroups.MINS + (long) L * sub).intoArray(mins, L * sub);
+                }
+                FloatVector dm = FloatVector.fromMemorySegment(F, packed, p + Q4KRowGroups.DMIN, Kernels.LE).mul(-xd[gi]);
+                m0 = dm.fma(FloatVector.fromArray(F, mins, 0).mul(bs[gi])
+                        .add(FloatVector.fromArray(F, mins, L).mul(bs[gi + 1])), m0);
+                m1 = dm.fma(FloatVector.fromArray(F, mins, 2 * L).mul(bs[gi + 2])
+                        .add(FloatVector.fromArray(F, mins, 3 * L).mul(bs[gi + 3])), m1);
+                m2 = dm.fma(FloatVector.fromArray(F, mins, 4 * L).mul(bs[gi + 4])
+                        .add(FloatVector.fromArray(F, mins, 5 * L).mul(bs[gi + 5])), m2);
+                m3 = dm.fma(FloatVector.fromArray(F, mins, 6 * L).mul(bs[gi + 6])
+                        .add(FloatVector.fromArray(F, mins, 7 * L).mul(bs[gi + 7])), m3);
+            }
+            FloatVector.fromArray(F, out, o).add(m0.add(m2).add(m1.add(m3))).intoArray(out, o);
+        }
+
+        /** L bytes of {@code packed} at p (values below 128) as floats. */
+        private FloatVector smallInts(long p) {
+            return (FloatVector) ((IntVector) ByteVector.fromMemorySegment(B128, packed, p, Kernels.LE)
+                    .convertShape(VectorOperators.B2I, I512, 0)).convert(VectorOperators.I2F, 0);
+        }
+
+        @Override
+        void decodePacked(int row, Scaled s) {
+            int nb = cols / 256;
+            int k = row % L;
+            long base = (long) (row / L) * nb * Q4KRowGroups.BLOCK;
+            float[] q = s.q;
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * Q4KRowGroups.BLOCK;
+                s.d[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.D + 4 * k);
+                s.dmin[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.DMIN + 4 * k);
+                for (int sub = 0; sub < 8; sub++) {
+                    s.mins[8 * b + sub] = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.MINS + L * sub + k);
+                }
+                for (int i = 0; i < 4; i++) {
+                    float lo = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * 2 * i + k);
+                    float hi = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * (2 * i + 1) + k);
+                    long qi = p + Q4KRowGroups.QUANTS + 4L * L * i + 2 * k;
+                    int e = 256 * b + 64 * i;
+                    for (int l = 0; l < 32; l += 2) {
+                        int v = packed.get(Kernels.SHORT, qi + 4L * L * 4 * (l / 4) + 2L * L * (l / 2 % 2));
+                        q[e + l] = (v & 0xF) * lo;
+                        q[e + l + 1] = (v >>> 8 & 0xF) * lo;
+                        q[e + 32 + l] = (v >>> 4 & 0xF) * hi;
+                        q[e + 33 + l] = (v >>> 12 & 0xF) * hi;
+                    }
+                }
+            }
         }
 
         /**

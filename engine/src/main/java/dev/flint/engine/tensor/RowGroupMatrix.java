@@ -196,13 +196,12 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
 
     /** 2L packed bytes (bytes j and j + 1 of L rows) zero-extended to 2L shorts. */
     final ShortVector pairBytes(long p) {
-        return (ShortVector) ByteVector.fromMemorySegment(B2, packed, p, Kernels.LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+        return RowGroups.pairBytes(packed, p);
     }
 
     /** Two 16-bit integers (low, high) in every 32-bit lane, as 2L shorts. */
     static ShortVector broadcastPair(int pair) {
-        return IntVector.broadcast(Kernels.I, pair).reinterpretAsShorts();
+        return RowGroups.broadcastPair(pair);
     }
 
     // ---- batches: tokens in the lanes ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package dev.flint.engine.tensor;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -89,6 +90,17 @@ final class RowGroups {
             MemorySegment.copy(group, 0, out, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
         }
         return out;
+    }
+
+    /** 2L bytes of {@code packed} at p (bytes j and j + 1 of L rows) zero-extended to 2L shorts. */
+    static ShortVector pairBytes(MemorySegment packed, long p) {
+        return (ShortVector) ByteVector.fromMemorySegment(RowGroupMatrix.B2, packed, p, Kernels.LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, RowGroupMatrix.S2, 0);
+    }
+
+    /** Two 16-bit integers (low, high) in every 32-bit lane, as 2L shorts. */
+    static ShortVector broadcastPair(int pair) {
+        return IntVector.broadcast(Kernels.I, pair).reinterpretAsShorts();
     }
 
     /** Rows in whole groups of {@code packed} (null: none). */

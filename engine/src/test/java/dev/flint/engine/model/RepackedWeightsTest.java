@@ -1,16 +1,19 @@
 package dev.flint.engine.model;
 
 import dev.flint.engine.Fixtures;
+import dev.flint.engine.tensor.GgmlType;
+import dev.flint.engine.tensor.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Which matrices get a repacked copy at load: the ones products are taken with, on machines with 16-lane vectors
- * (Q8_0 and Q4_0 here); token embeddings that a model only looks up (it has its own output matrix) keep just their
+ * (Q8_0, Q4_0 and Q4_K here); token embeddings that a model only looks up (it has its own output matrix) keep just their
  * mapped bytes. That the repacked models still give llama.cpp's logits is {@link ReferenceLogitsTest}'s part.
  */
 class RepackedWeightsTest {
@@ -29,6 +32,27 @@ class RepackedWeightsTest {
             // the output matrix: repacked when it is of the embeddings' (repacking) type, as in the Q8_0 file
             assertEquals(sixteenLanes && w.output().type() == w.tokenEmbedding().type(), w.output().repacked(),
                     "output, " + w.output().type());
+        }
+    }
+
+    /** Q4_K matrices of a K-quant file are repacked too (rows in whole groups of 16); its Q6_K ones are not (yet). */
+    @org.junit.jupiter.api.Test
+    void q4KMatricesAreRepacked() throws Exception {
+        boolean sixteenLanes = FloatVector.SPECIES_PREFERRED.length() == 16;
+        try (Model m = Model.load(Fixtures.model("tiny-qwen2-Q4_K_M.gguf"))) {
+            int q4k = 0;
+            for (LayerWeights l : m.weights().layers()) {
+                for (WeightMatrix w : new WeightMatrix[] {l.wq(), l.wk(), l.wv(), l.wo(), l.ffnGate(), l.ffnUp(),
+                        l.ffnDown()}) {
+                    if (w.type() == GgmlType.Q4_K) {
+                        q4k++;
+                        assertEquals(sixteenLanes && w.rows() >= 16, w.repacked(), "Q4_K " + w.rows() + " x " + w.cols());
+                    } else if (w.type() == GgmlType.Q6_K) {
+                        assertFalse(w.repacked(), "Q6_K");
+                    }
+                }
+            }
+            assertTrue(q4k > 0, "the fixture has Q4_K matrices");
         }
     }
 }

@@ -1,0 +1,87 @@
+package dev.flint.engine.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import static dev.flint.engine.tensor.Kernels.L;
+
+/**
+ * Q4_K weights rewritten so that the vector lanes hold rows, as {@link RowGroups} does for the legacy types: each
+ * group of L rows becomes, super-block by super-block,
+ * <ul>
+ * <li>the L rows' d as floats ({@link #D}), then their dmin ({@link #DMIN}): converted here, as the kernels would
+ * otherwise convert them per super-block and token (and C2 stopped inlining the conversion in the kernel);</li>
+ * <li>their eight 6-bit scales unpacked to bytes, sub-block by sub-block ({@link #SCALES}: byte {@code 16 s + k} is
+ * sub-block s of row k), then the eight mins the same way ({@link #MINS});</li>
+ * <li>their 128 bytes of nibbles in pairs ({@link #QUANTS}: byte l of the 32 that hold sub-blocks 2i and 2i + 1 of
+ * row k at {@code 4 L (4 (l / 4) + i) + 2 L ((l / 2) % 2) + 2 k + l % 2}).</li>
+ * </ul>
+ * One 2L-byte load then gives bytes l and l + 1 of all L rows, the low nibbles elements l, l + 1 of sub-block 2i and
+ * the high nibbles those of 2i + 1. The pairs are ordered as the kernel reads them, positions 4k..4k+3 of the four
+ * pairs of sub-blocks, then the next four positions: read out of order (pair-major), the same kernel ran 1.25x
+ * slower from memory than the mapped rows, while faster from the cache. The scales are unpacked once here instead of
+ * once per super-block per token.
+ */
+final class Q4KRowGroups {
+    static final int D = 0;
+    static final int DMIN = 4 * L;
+    static final int SCALES = 8 * L;
+    static final int MINS = 16 * L;
+    static final int QUANTS = 24 * L;
+    /** Bytes of one super-block of a group (38 cache lines for L = 16, so every block starts on one). */
+    static final int BLOCK = QUANTS + 128 * L;
+    private static final int SOURCE_BLOCK = 144;
+    private static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle FLOATS = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private Q4KRowGroups() {}
+
+    /**
+     * Rows [0, groups * L) of {@code data} in the layout above, in native memory freed with the matrix that holds it;
+     * null when there is no whole group. Each group is read with one bulk copy, rearranged in a heap array and
+     * written with another.
+     */
+    static MemorySegment interleave(MemorySegment data, int rows, int superBlocks) {
+        int groups = rows / L;
+        if (groups == 0) {
+            return null;
+        }
+        int rowBytes = superBlocks * SOURCE_BLOCK;
+        MemorySegment out = Arena.ofAuto().allocate(groups * (long) superBlocks * BLOCK, 64);
+        byte[] in = new byte[L * rowBytes];
+        byte[] group = new byte[superBlocks * BLOCK];
+        for (int g = 0; g < groups; g++) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) g * in.length, in, 0, in.length);
+            for (int k = 0; k < L; k++) {
+                for (int b = 0; b < superBlocks; b++) {
+                    int src = k * rowBytes + b * SOURCE_BLOCK;
+                    int p = b * BLOCK;
+                    FLOATS.set(group, p + D + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src)));
+                    FLOATS.set(group, p + DMIN + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src + 2)));
+                    long lo = (long) LONGS.get(in, src + 4);
+                    int hi = (int) INTS.get(in, src + 12);
+                    long scales = KQuants.PackedScalesAndMins.scales(lo, hi);
+                    long mins = KQuants.PackedScalesAndMins.mins(lo, hi);
+                    for (int s = 0; s < 8; s++) {
+                        group[p + SCALES + L * s + k] = (byte) (scales >>> 8 * s);
+                        group[p + MINS + L * s + k] = (byte) (mins >>> 8 * s);
+                    }
+                    for (int i = 0; i < 4; i++) {
+                        for (int l = 0; l < 32; l += 2) {
+                            SHORTS.set(group, p + QUANTS + 4 * L * (4 * (l / 4) + i) + 2 * L * (l / 2 % 2) + 2 * k,
+                                    (short) SHORTS.get(in, src + 16 + 32 * i + l));
+                        }
+                    }
+                }
+            }
+            MemorySegment.copy(group, 0, out, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
+        }
+        return out;
+    }
+}
