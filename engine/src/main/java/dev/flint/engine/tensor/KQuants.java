@@ -235,7 +235,9 @@ final class KQuants {
         @Override
         public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
             int n = x.tokens();
-            if (n <= SMALL_BATCH) {
+            // repacked matrices run batches below LANES_BATCH per token too: measured (KernelAb, 8960 x 1536 Q4_K, two
+            // threads) faster than decoding rows for the tiles at 4 to 32 tokens (0.34-0.65x the time), slower at 64
+            if (n <= SMALL_BATCH || groupRows() > 0 && n < LANES_BATCH) {
                 // repacked groups inside the range one group at a time, rows outside them from the mapped bytes
                 int packedRows = groupRows();
                 int g0 = Math.min(packedRows, (rowFrom + L - 1) / L * L);
@@ -977,11 +979,52 @@ final class KQuants {
                     .convertShape(VectorOperators.B2I, I512, 0)).convert(VectorOperators.I2F, 0);
         }
 
+        /**
+         * A thread's copy of one repacked group as ints, for {@link #decodePacked}'s gathers (the Vector API gathers
+         * from arrays only); rows of the same group, decoded one after another, reuse it.
+         */
+        private static final class GroupInts {
+            Q4_K owner;
+            int group = -1;
+            int[] ints = new int[0];
+        }
+
+        private static final ThreadLocal<GroupInts> GROUP_INTS = ThreadLocal.withInitial(GroupInts::new);
+
+        /** Int index of pair m (bytes 2m, 2m + 1) of a row pair's first sub-block pair, in a block's quants. */
+        private static final int[] PAIR_INTS = new int[L];
+
+        static {
+            for (int m = 0; m < L; m++) {
+                PAIR_INTS[m] = L * 4 * (m / 2) + L / 2 * (m % 2);
+            }
+        }
+
+        /**
+         * Row {@code row} from its group's copy ({@link GroupInts}): per pair of sub-blocks, one gather of the 16
+         * ints that hold the row's 16 byte pairs (beside its neighbour row's), the row's pair moved to 16-bit lanes
+         * in element order, its low and high nibbles (the two sub-blocks) widened to floats and multiplied by their
+         * scales, as decodeScaled's vector decoding and multiply. Byte by byte, the decoding cost 1.1-1.3x the time
+         * of a 64-96-token batch.
+         */
         @Override
         void decodePacked(int row, Scaled s) {
             int nb = cols / 256;
+            int g = row / L;
             int k = row % L;
-            long base = (long) (row / L) * nb * Q4KRowGroups.BLOCK;
+            GroupInts c = GROUP_INTS.get();
+            int blockInts = Q4KRowGroups.BLOCK / 4;
+            if (c.owner != this || c.group != g) {
+                if (c.ints.length < nb * blockInts) {
+                    c.ints = new int[nb * blockInts];
+                }
+                MemorySegment.copy(packed, Kernels.INT, (long) g * nb * Q4KRowGroups.BLOCK, c.ints, 0, nb * blockInts);
+                c.owner = this;
+                c.group = g;
+            }
+            int[] ints = c.ints;
+            int shift = 16 * (k % 2); // the row's two bytes: the low or high half of each int
+            long base = (long) g * nb * Q4KRowGroups.BLOCK;
             float[] q = s.q;
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * Q4KRowGroups.BLOCK;
@@ -993,81 +1036,23 @@ final class KQuants {
                 for (int i = 0; i < 4; i++) {
                     float lo = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * 2 * i + k);
                     float hi = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * (2 * i + 1) + k);
-                    long qi = p + Q4KRowGroups.QUANTS + 4L * L * i + 2 * k;
+                    IntVector v = IntVector.fromArray(I512, ints, b * blockInts + Q4KRowGroups.QUANTS / 4 + L * i + k / 2,
+                            PAIR_INTS, 0).lanewise(VectorOperators.LSHR, shift);
+                    // lane m: byte 2m in bits 0-7, byte 2m + 1 in bits 16-23, so 16-bit lane j holds byte j
+                    IntVector w = v.and(0xFF).or(v.and(0xFF00).lanewise(VectorOperators.LSHL, 8));
+                    ShortVector low = w.and(0x000F000F).reinterpretAsShorts();
+                    ShortVector high = w.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts();
                     int e = 256 * b + 64 * i;
-                    for (int l = 0; l < 32; l += 2) {
-                        int v = packed.get(Kernels.SHORT, qi + 4L * L * 4 * (l / 4) + 2L * L * (l / 2 % 2));
-                        q[e + l] = (v & 0xF) * lo;
-                        q[e + l + 1] = (v >>> 8 & 0xF) * lo;
-                        q[e + 32 + l] = (v >>> 4 & 0xF) * hi;
-                        q[e + 33 + l] = (v >>> 12 & 0xF) * hi;
-                    }
+                    ((FloatVector) ((IntVector) low.convertShape(VectorOperators.S2I, I512, 0))
+                            .convert(VectorOperators.I2F, 0)).mul(lo).intoArray(q, e);
+                    ((FloatVector) ((IntVector) low.convertShape(VectorOperators.S2I, I512, 1))
+                            .convert(VectorOperators.I2F, 0)).mul(lo).intoArray(q, e + 16);
+                    ((FloatVector) ((IntVector) high.convertShape(VectorOperators.S2I, I512, 0))
+                            .convert(VectorOperators.I2F, 0)).mul(hi).intoArray(q, e + 32);
+                    ((FloatVector) ((IntVector) high.convertShape(VectorOperators.S2I, I512, 1))
+                            .convert(VectorOperators.I2F, 0)).mul(hi).intoArray(q, e + 48);
                 }
             }
-        }
-
-        /**
-         * With 512-bit vectors, llama.cpp's integer form itself: per run of 32 values, the nibbles widened to 16-bit
-         * lanes times the activation integers ({@link Activations#q16}; at most 15 * 127), neighbouring products
-         * added in int lanes, times the run's scale (exact in int), summed over the super-block's runs; then pairs of
-         * int lanes added within long lanes give the eight sums of four positions in the odd int lanes, converted to
-         * float for the same FMA chain. The same integers as the float form, in about half the instructions.
-         */
-        @Override
-        float smallBatchDot(int row, Activations x, int t) {
-            if (!WIDE) {
-                return super.smallBatchDot(row, x, t);
-            }
-            Scaled s = scaled.get();
-            short[] y = x.q16();
-            float[] bs = x.xsum;
-            long base = row * rowBytes;
-            int yo = t * cols;
-            int go = t * (cols / 32);
-            int nb = cols / 256;
-            FloatVector acc = FloatVector.zero(F512);
-            float m0 = 0f, m1 = 0f, m2 = 0f, m3 = 0f; // minsFourLanes' four lanes
-            for (int b = 0; b < nb; b++) {
-                long p = base + (long) b * blockBytes;
-                int yb = yo + 256 * b;
-                int g = go + 8 * b;
-                // scales and mins kept in two longs, not unpacked one by one into arrays: that scalar work and
-                // its spills took more of the loop than the products (perf on the JIT's code, 1536-wide rows)
-                long packedLo = data.get(Kernels.LONG, p + 4); // packed bytes 0-7 of the 12
-                int packedHi = data.get(Kernels.INT, p + 12); // bytes 8-11
-                long sc = scales(packedLo, packedHi);
-                long mn = mins(packedLo, packedHi);
-                // minsFourLanes' terms: min 2k * bsum 2k + min 2k+1 * bsum 2k+1 (exact integers), FMA'd into lane k
-                float dm = -x.d[g] * dmin(p);
-                m0 = Math.fma(dm, (mn & 0xFF) * bs[g] + (mn >>> 8 & 0xFF) * bs[g + 1], m0);
-                m1 = Math.fma(dm, (mn >>> 16 & 0xFF) * bs[g + 2] + (mn >>> 24 & 0xFF) * bs[g + 3], m1);
-                m2 = Math.fma(dm, (mn >>> 32 & 0xFF) * bs[g + 4] + (mn >>> 40 & 0xFF) * bs[g + 5], m2);
-                m3 = Math.fma(dm, (mn >>> 48 & 0xFF) * bs[g + 6] + (mn >>> 56) * bs[g + 7], m3);
-                // the scaled sums in float lanes, an FMA instead of a 32-bit integer multiply: integers below 2^24
-                // (a pair of products at most 2 * 15 * 128, times a scale below 64, eight sub-blocks, a pair of
-                // lanes: under 2^22), so every step is exact, in any order: two chains halve the FMA latency
-                FloatVector sumLo = FloatVector.zero(F512);
-                FloatVector sumHi = FloatVector.zero(F512);
-                for (int j = 0; j < 4; j++) {
-                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16 + 32 * j, Kernels.LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
-                    IntVector lo = w.and((short) 0xF).mul(ShortVector.fromArray(S512, y, yb + 64 * j)).reinterpretAsInts();
-                    IntVector hi = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, y, yb + 64 * j + 32))
-                            .reinterpretAsInts();
-                    // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit products
-                    lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
-                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j & 0xFF)), sumLo);
-                    sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
-                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j + 8 & 0xFF)), sumHi);
-                }
-                FloatVector sum = sumLo.add(sumHi);
-                FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
-                acc = isum.fma(FloatVector.broadcast(F512, x.d[g] * d(p)), acc);
-            }
-            acc.intoArray(s.lanes4, 0);
-            return hsumOddLanes(s.lanes4) + ((m0 + m2) + (m1 + m3)); // minsFourLanes' sum of its lanes
         }
 
         @Override
