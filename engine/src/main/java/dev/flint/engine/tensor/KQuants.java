@@ -85,8 +85,11 @@ final class KQuants {
             final float[] lanes4 = new float[4 * Math.max(32, L)];
             /** One super-block's integer scales, for the fused kernel. */
             final float[] sc = new float[16];
-            /** A repacked group's eight lane accumulators, then one super-block's scales ({@link Q4_K#groupDot}). */
-            final float[] group = new float[16 * L];
+            /**
+             * A repacked group's eight lane accumulators, then one super-block's scales (eight for
+             * {@link Q4_K#groupDot}, sixteen for {@link Q6_K#groupDot}).
+             */
+            final float[] group = new float[24 * L];
             /** A repacked group's mins of one super-block ({@link Q4_K#addGroupMins}). */
             final float[] sc8 = new float[8 * L];
 
@@ -171,7 +174,7 @@ final class KQuants {
 
         private Scaled decodeScaled(int row, Scaled s) {
             if (row < groupRows()) {
-                decodePacked(row, s);
+                decodePacked(row, s, null);
                 return s;
             }
             long base = row * rowBytes;
@@ -209,7 +212,33 @@ final class KQuants {
             return smallBatchDot(row, x, token);
         }
 
-        /** Rows [0, groupRows()) are also repacked in groups of L (Q4_K with 16-lane vectors); 0 when none are. */
+        /**
+         * A thread's copy of one repacked group as ints, for the gathers of {@code decodePacked} (the Vector API
+         * gathers from arrays only); rows of the same group, decoded one after another, reuse it.
+         */
+        private static final class GroupInts {
+            Object owner;
+            int group = -1;
+            int[] ints = new int[0];
+        }
+
+        private static final ThreadLocal<GroupInts> GROUP_INTS = ThreadLocal.withInitial(GroupInts::new);
+
+        /** This thread's copy of group g's {@code count} ints of {@code packed} (its bytes from g * count * 4 on). */
+        final int[] groupInts(MemorySegment packed, int g, int count) {
+            GroupInts c = GROUP_INTS.get();
+            if (c.owner != this || c.group != g) {
+                if (c.ints.length < count) {
+                    c.ints = new int[count];
+                }
+                MemorySegment.copy(packed, Kernels.INT, (long) g * count * 4, c.ints, 0, count);
+                c.owner = this;
+                c.group = g;
+            }
+            return c.ints;
+        }
+
+        /** Rows [0, groupRows()) are also repacked in groups of L (Q4_K and Q6_K with 16-lane vectors); 0 when none are. */
         int groupRows() {
             return 0;
         }
@@ -223,8 +252,11 @@ final class KQuants {
         void addGroupMins(int g, Activations x, int t, float[] out, int o) {
         }
 
-        /** Row {@code row} of a repacked group decoded as {@link #decodeScaled} decodes it from the mapped bytes. */
-        void decodePacked(int row, Scaled s) {
+        /**
+         * Row {@code row} of a repacked group decoded to s as {@link #decodeScaled} decodes it from the mapped bytes,
+         * and (when {@code next} is not null; row even) row + 1 to next, from the same gathers.
+         */
+        void decodePacked(int row, Scaled s, Scaled next) {
             throw new IllegalStateException(type + " is not repacked");
         }
 
@@ -272,7 +304,13 @@ final class KQuants {
             for (int r0 = rowFrom; r0 < rowTo; r0 += TILE_ROWS) {
                 int rows = Math.min(TILE_ROWS, rowTo - r0);
                 for (int k = 0; k < rows; k++) {
-                    decodeScaled(r0 + k, tl[k]);
+                    int row = r0 + k;
+                    if (row % 2 == 0 && k + 1 < rows && row + 1 < groupRows()) { // a repacked row pair shares gathers
+                        decodePacked(row, tl[k], tl[k + 1]);
+                        k++;
+                    } else {
+                        decodeScaled(row, tl[k]);
+                    }
                 }
                 if (ls != null) { // tokens in the lanes
                     int groups = (n + 15) / 16;
@@ -979,18 +1017,6 @@ final class KQuants {
                     .convertShape(VectorOperators.B2I, I512, 0)).convert(VectorOperators.I2F, 0);
         }
 
-        /**
-         * A thread's copy of one repacked group as ints, for {@link #decodePacked}'s gathers (the Vector API gathers
-         * from arrays only); rows of the same group, decoded one after another, reuse it.
-         */
-        private static final class GroupInts {
-            Q4_K owner;
-            int group = -1;
-            int[] ints = new int[0];
-        }
-
-        private static final ThreadLocal<GroupInts> GROUP_INTS = ThreadLocal.withInitial(GroupInts::new);
-
         /** Int index of pair m (bytes 2m, 2m + 1) of a row pair's first sub-block pair, in a block's quants. */
         private static final int[] PAIR_INTS = new int[L];
 
@@ -1001,56 +1027,56 @@ final class KQuants {
         }
 
         /**
-         * Row {@code row} from its group's copy ({@link GroupInts}): per pair of sub-blocks, one gather of the 16
-         * ints that hold the row's 16 byte pairs (beside its neighbour row's), the row's pair moved to 16-bit lanes
-         * in element order, its low and high nibbles (the two sub-blocks) widened to floats and multiplied by their
-         * scales, as decodeScaled's vector decoding and multiply. Byte by byte, the decoding cost 1.1-1.3x the time
-         * of a 64-96-token batch.
+         * Row {@code row} (and row + 1, see {@link KQuantMatrix#decodePacked}) from its group's copy
+         * ({@link #groupInts}): per pair of sub-blocks, one gather of the 16 ints that hold the byte pairs of the row
+         * and its neighbour, each row's pair moved to 16-bit lanes in element order, its low and high nibbles (the two
+         * sub-blocks) widened to floats and multiplied by their scales, as decodeScaled's vector decoding and
+         * multiply. Byte by byte, the decoding cost 1.1-1.3x the time of a 64-96-token batch.
          */
         @Override
-        void decodePacked(int row, Scaled s) {
+        void decodePacked(int row, Scaled s, Scaled next) {
             int nb = cols / 256;
             int g = row / L;
-            int k = row % L;
-            GroupInts c = GROUP_INTS.get();
+            int k0 = row % L;
+            int count = next == null ? 1 : 2;
             int blockInts = Q4KRowGroups.BLOCK / 4;
-            if (c.owner != this || c.group != g) {
-                if (c.ints.length < nb * blockInts) {
-                    c.ints = new int[nb * blockInts];
-                }
-                MemorySegment.copy(packed, Kernels.INT, (long) g * nb * Q4KRowGroups.BLOCK, c.ints, 0, nb * blockInts);
-                c.owner = this;
-                c.group = g;
-            }
-            int[] ints = c.ints;
-            int shift = 16 * (k % 2); // the row's two bytes: the low or high half of each int
+            int[] ints = groupInts(packed, g, nb * blockInts);
             long base = (long) g * nb * Q4KRowGroups.BLOCK;
-            float[] q = s.q;
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * Q4KRowGroups.BLOCK;
-                s.d[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.D + 4 * k);
-                s.dmin[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.DMIN + 4 * k);
-                for (int sub = 0; sub < 8; sub++) {
-                    s.mins[8 * b + sub] = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.MINS + L * sub + k);
+                for (int h = 0; h < count; h++) {
+                    Scaled t = h == 0 ? s : next;
+                    int k = k0 + h;
+                    t.d[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.D + 4 * k);
+                    t.dmin[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.DMIN + 4 * k);
+                    for (int sub = 0; sub < 8; sub++) {
+                        t.mins[8 * b + sub] = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.MINS + L * sub + k);
+                    }
                 }
                 for (int i = 0; i < 4; i++) {
-                    float lo = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * 2 * i + k);
-                    float hi = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * (2 * i + 1) + k);
-                    IntVector v = IntVector.fromArray(I512, ints, b * blockInts + Q4KRowGroups.QUANTS / 4 + L * i + k / 2,
-                            PAIR_INTS, 0).lanewise(VectorOperators.LSHR, shift);
-                    // lane m: byte 2m in bits 0-7, byte 2m + 1 in bits 16-23, so 16-bit lane j holds byte j
-                    IntVector w = v.and(0xFF).or(v.and(0xFF00).lanewise(VectorOperators.LSHL, 8));
-                    ShortVector low = w.and(0x000F000F).reinterpretAsShorts();
-                    ShortVector high = w.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts();
+                    IntVector v = IntVector.fromArray(I512, ints, b * blockInts + Q4KRowGroups.QUANTS / 4 + L * i + k0 / 2,
+                            PAIR_INTS, 0);
                     int e = 256 * b + 64 * i;
-                    ((FloatVector) ((IntVector) low.convertShape(VectorOperators.S2I, I512, 0))
-                            .convert(VectorOperators.I2F, 0)).mul(lo).intoArray(q, e);
-                    ((FloatVector) ((IntVector) low.convertShape(VectorOperators.S2I, I512, 1))
-                            .convert(VectorOperators.I2F, 0)).mul(lo).intoArray(q, e + 16);
-                    ((FloatVector) ((IntVector) high.convertShape(VectorOperators.S2I, I512, 0))
-                            .convert(VectorOperators.I2F, 0)).mul(hi).intoArray(q, e + 32);
-                    ((FloatVector) ((IntVector) high.convertShape(VectorOperators.S2I, I512, 1))
-                            .convert(VectorOperators.I2F, 0)).mul(hi).intoArray(q, e + 48);
+                    for (int h = 0; h < count; h++) {
+                        int k = k0 + h;
+                        float[] q = (h == 0 ? s : next).q;
+                        float lo = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * 2 * i + k);
+                        float hi = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * (2 * i + 1) + k);
+                        // the row's two bytes (the low or high half of each int) to lane m: byte 2m in bits 0-7, byte
+                        // 2m + 1 in bits 16-23, so 16-bit lane j holds byte j
+                        IntVector u = v.lanewise(VectorOperators.LSHR, 16 * (k % 2));
+                        IntVector w = u.and(0xFF).or(u.and(0xFF00).lanewise(VectorOperators.LSHL, 8));
+                        ShortVector low = w.and(0x000F000F).reinterpretAsShorts();
+                        ShortVector high = w.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts();
+                        ((FloatVector) ((IntVector) low.convertShape(VectorOperators.S2I, I512, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(lo).intoArray(q, e);
+                        ((FloatVector) ((IntVector) low.convertShape(VectorOperators.S2I, I512, 1))
+                                .convert(VectorOperators.I2F, 0)).mul(lo).intoArray(q, e + 16);
+                        ((FloatVector) ((IntVector) high.convertShape(VectorOperators.S2I, I512, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(hi).intoArray(q, e + 32);
+                        ((FloatVector) ((IntVector) high.convertShape(VectorOperators.S2I, I512, 1))
+                                .convert(VectorOperators.I2F, 0)).mul(hi).intoArray(q, e + 48);
+                    }
                 }
             }
         }
@@ -1194,8 +1220,149 @@ final class KQuants {
      * l + 96 = ql[l + 32] high | bits 6-7; value = d * scale * (q - 32).
      */
     static final class Q6_K extends KQuantMatrix {
+        /** Rows [0, groups * L) repacked in groups of L ({@link Q6KRowGroups}), or null when not repacked. */
+        private final MemorySegment packed;
+        private final int packedRows;
+
         Q6_K(MemorySegment data, int rows, int cols) {
+            this(data, rows, cols, true);
+        }
+
+        /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked for single tokens. */
+        Q6_K(MemorySegment data, int rows, int cols, boolean repack) {
             super(GgmlType.Q6_K, data, rows, cols, 16, MinTerm.NONE);
+            this.packed = repack && WIDE && L == 16 ? Q6KRowGroups.interleave(data, rows, cols / 256) : null;
+            this.packedRows = packed == null ? 0 : rows / L * L;
+        }
+
+        @Override
+        public boolean repacked() {
+            return packed != null;
+        }
+
+        @Override
+        int groupRows() {
+            return packedRows;
+        }
+
+        /**
+         * {@link #wideDot} for the L rows of group g at once, one row per lane, as {@link Q4_K#groupDot}: for each of
+         * llama.cpp's eight lanes c (positions 4c..4c+3 of every run of 32 values) and each of the eight runs, two
+         * loads give those four values minus 32 for all L rows, multiplied in 16-bit lanes by the broadcast
+         * activation pairs (two products added: at most 2 * 32 * 128), the halves of each 32-bit lane added as ints,
+         * and each run's sum times the scale of its sub-block (the first of the run's two for c < 4) added in float
+         * lanes: the same exact integers as wideDot's, then the same {@code fma(isum_c, d_x * d_w, acc_c)} and
+         * hsum_float_8's tree, lane for lane.
+         */
+        @Override
+        void groupDot(int g, Activations x, int t, float[] out, int o) {
+            float[] a = scaled.get().group; // accumulator c at L c, scale of sub-block s at 8 L + L s
+            java.util.Arrays.fill(a, 0, 8 * L, 0f);
+            int[] xp = x.pairs16();
+            float[] xd = x.d;
+            int xo = t * (cols / 2);
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            long base = (long) g * nb * Q6KRowGroups.BLOCK;
+            FloatVector z = FloatVector.zero(F);
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * Q6KRowGroups.BLOCK;
+                for (int sub = 0; sub < 16; sub++) {
+                    smallInts(p + Q6KRowGroups.SCALES + (long) L * sub).intoArray(a, 8 * L + L * sub);
+                }
+                FloatVector dd = FloatVector.fromMemorySegment(F, packed, p + Q6KRowGroups.D, Kernels.LE)
+                        .mul(xd[go + 8 * b]);
+                long q = p + Q6KRowGroups.QUANTS;
+                int xb = xo + 128 * b; // pair index of the super-block's element 0
+                for (int c = 0; c < 8; c++) {
+                    int half = c >> 2; // positions 4c..4c+3 lie in a run's first sub-block of 16 or its second
+                    FloatVector sumA = z, sumB = z; // even and odd runs: two chains, half the FMA latency
+                    for (int r = 0; r < 8; r += 2) {
+                        long qa = q + 4L * L * (8 * c + r); // positions 4c, 4c + 1, then 4c + 2, 4c + 3
+                        int xa = xb + 16 * r + 2 * c;
+                        IntVector va = RowGroups.signedPairBytes(packed, qa).mul(RowGroups.broadcastPair(xp[xa]))
+                                .add(RowGroups.signedPairBytes(packed, qa + 2 * L)
+                                        .mul(RowGroups.broadcastPair(xp[xa + 1]))).reinterpretAsInts();
+                        IntVector vb = RowGroups.signedPairBytes(packed, qa + 4 * L)
+                                .mul(RowGroups.broadcastPair(xp[xa + 16]))
+                                .add(RowGroups.signedPairBytes(packed, qa + 6 * L)
+                                        .mul(RowGroups.broadcastPair(xp[xa + 17]))).reinterpretAsInts();
+                        // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit sums
+                        va = va.add(va.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        vb = vb.add(vb.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        sumA = ((FloatVector) va.convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.fromArray(F, a, 8 * L + L * (2 * r + half)), sumA);
+                        sumB = ((FloatVector) vb.convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.fromArray(F, a, 8 * L + L * (2 * r + 2 + half)), sumB);
+                    }
+                    sumA.add(sumB).fma(dd, FloatVector.fromArray(F, a, L * c)).intoArray(a, L * c);
+                }
+            }
+            // hsum_float_8 over lanes c = 0..7
+            FloatVector.fromArray(F, a, 4 * L).add(FloatVector.fromArray(F, a, 0))
+                    .add(FloatVector.fromArray(F, a, 6 * L).add(FloatVector.fromArray(F, a, 2 * L)))
+                    .add(FloatVector.fromArray(F, a, 5 * L).add(FloatVector.fromArray(F, a, L))
+                            .add(FloatVector.fromArray(F, a, 7 * L).add(FloatVector.fromArray(F, a, 3 * L))))
+                    .intoArray(out, o);
+        }
+
+        /** L bytes of {@code packed} at p (signed) as floats. */
+        private FloatVector smallInts(long p) {
+            return (FloatVector) ((IntVector) ByteVector.fromMemorySegment(B128, packed, p, Kernels.LE)
+                    .convertShape(VectorOperators.B2I, I512, 0)).convert(VectorOperators.I2F, 0);
+        }
+
+        /** Int index of pair m (positions 2m, 2m + 1) of run 0, rows 0 and 1, in a block's quants. */
+        private static final int[] PAIR_INTS = new int[L];
+
+        static {
+            for (int m = 0; m < L; m++) {
+                PAIR_INTS[m] = Q6KRowGroups.quant(0, 2 * m, 0) / 4;
+            }
+        }
+
+        /**
+         * Row {@code row} (and row + 1, see {@link KQuantMatrix#decodePacked}) from its group's copy
+         * ({@link #groupInts}), as {@link Q4_K#decodePacked}: per run, one gather of the 16 ints that hold the byte
+         * pairs of the row and its neighbour, each row's bytes moved to 16-bit lanes in element order and
+         * sign-extended, widened to floats and multiplied by the scales of the run's two sub-blocks.
+         */
+        @Override
+        void decodePacked(int row, Scaled s, Scaled next) {
+            int nb = cols / 256;
+            int g = row / L;
+            int k0 = row % L;
+            int count = next == null ? 1 : 2;
+            int blockInts = Q6KRowGroups.BLOCK / 4;
+            int[] ints = groupInts(packed, g, nb * blockInts);
+            long base = (long) g * nb * Q6KRowGroups.BLOCK;
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * Q6KRowGroups.BLOCK;
+                s.d[b] = packed.get(Kernels.FLOAT, p + Q6KRowGroups.D + 4 * k0);
+                if (next != null) {
+                    next.d[b] = packed.get(Kernels.FLOAT, p + Q6KRowGroups.D + 4 * (k0 + 1));
+                }
+                for (int r = 0; r < 8; r++) {
+                    IntVector v = IntVector.fromArray(I512, ints,
+                            b * blockInts + (Q6KRowGroups.QUANTS + Q6KRowGroups.quant(r, 0, k0)) / 4, PAIR_INTS, 0);
+                    int e = 256 * b + 32 * r;
+                    for (int h = 0; h < count; h++) {
+                        int k = k0 + h;
+                        float[] q = (h == 0 ? s : next).q;
+                        float first = packed.get(ValueLayout.JAVA_BYTE, p + Q6KRowGroups.SCALES + L * 2 * r + k);
+                        float second = packed.get(ValueLayout.JAVA_BYTE, p + Q6KRowGroups.SCALES + L * (2 * r + 1) + k);
+                        // the row's two bytes (the low or high half of each int) to lane m: byte 2m in bits 0-7, byte
+                        // 2m + 1 in bits 16-23, so 16-bit lane j holds byte j, then sign-extended
+                        IntVector u = v.lanewise(VectorOperators.LSHR, 16 * (k % 2));
+                        ShortVector w = u.and(0xFF).or(u.and(0xFF00).lanewise(VectorOperators.LSHL, 8))
+                                .reinterpretAsShorts().lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+                        ((FloatVector) ((IntVector) w.convertShape(VectorOperators.S2I, I512, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(first).intoArray(q, e);
+                        ((FloatVector) ((IntVector) w.convertShape(VectorOperators.S2I, I512, 1))
+                                .convert(VectorOperators.I2F, 0)).mul(second).intoArray(q, e + 16);
+                    }
+                }
+            }
         }
 
         @Override

@@ -98,6 +98,12 @@ final class RowGroups {
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, RowGroupMatrix.S2, 0);
     }
 
+    /** 2L bytes of {@code packed} at p sign-extended to 2L shorts. */
+    static ShortVector signedPairBytes(MemorySegment packed, long p) {
+        return (ShortVector) ByteVector.fromMemorySegment(RowGroupMatrix.B2, packed, p, Kernels.LE)
+                .convertShape(VectorOperators.B2S, RowGroupMatrix.S2, 0);
+    }
+
     /** Two 16-bit integers (low, high) in every 32-bit lane, as 2L shorts. */
     static ShortVector broadcastPair(int pair) {
         return IntVector.broadcast(Kernels.I, pair).reinterpretAsShorts();

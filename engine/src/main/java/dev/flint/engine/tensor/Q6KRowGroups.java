@@ -1,0 +1,86 @@
+package dev.flint.engine.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import static dev.flint.engine.tensor.Kernels.L;
+
+/**
+ * Q6_K weights rewritten so that the vector lanes hold rows ({@link Q4KRowGroups} does the same for Q4_K): each group
+ * of L rows becomes, super-block by super-block,
+ * <ul>
+ * <li>the L rows' d as floats ({@link #D});</li>
+ * <li>their sixteen int8 scales, sub-block by sub-block ({@link #SCALES}: byte {@code L s + k} is scale s of row
+ * k);</li>
+ * <li>their 256 values {@code q - 32}, one signed byte each, in pairs ({@link #QUANTS}: position j of run r, the
+ * run being elements 32 r .. 32 r + 31, of row k at {@code 2 L (2 (8 (j / 4) + r) + (j / 2) % 2) + 2 k + j % 2}),
+ * ordered as the kernel reads them: positions 4c..4c+3 of the eight runs, then the next four positions.</li>
+ * </ul>
+ * The six bits of a value are spread over two arrays (low four bits in ql, high two in qh), and placing them took more
+ * operations than the product itself; a byte per value costs 1.31x the bytes of the mapped rows (4416 against 3360 per
+ * super-block of a group) and leaves only the products.
+ */
+final class Q6KRowGroups {
+    static final int D = 0;
+    static final int SCALES = 4 * L;
+    static final int QUANTS = 20 * L;
+    /** Bytes of one super-block of a group (69 cache lines for L = 16, so every block starts on one). */
+    static final int BLOCK = QUANTS + 256 * L;
+    private static final int SOURCE_BLOCK = 210;
+    private static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle FLOATS = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private Q6KRowGroups() {}
+
+    /** Offset in a block's quants of position j of run r, row k. */
+    static int quant(int r, int j, int k) {
+        return 2 * L * (2 * (8 * (j / 4) + r) + j / 2 % 2) + 2 * k + j % 2;
+    }
+
+    /**
+     * Rows [0, groups * L) of {@code data} in the layout above, in native memory freed with the matrix that holds it;
+     * null when there is no whole group. Each group is read with one bulk copy, rearranged in a heap array and
+     * written with another.
+     */
+    static MemorySegment interleave(MemorySegment data, int rows, int superBlocks) {
+        int groups = rows / L;
+        if (groups == 0) {
+            return null;
+        }
+        int rowBytes = superBlocks * SOURCE_BLOCK;
+        MemorySegment out = Arena.ofAuto().allocate(groups * (long) superBlocks * BLOCK, 64);
+        byte[] in = new byte[L * rowBytes];
+        byte[] group = new byte[superBlocks * BLOCK];
+        for (int g = 0; g < groups; g++) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) g * in.length, in, 0, in.length);
+            for (int k = 0; k < L; k++) {
+                for (int b = 0; b < superBlocks; b++) {
+                    int src = k * rowBytes + b * SOURCE_BLOCK;
+                    int p = b * BLOCK;
+                    FLOATS.set(group, p + D + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src + 208)));
+                    for (int s = 0; s < 16; s++) {
+                        group[p + SCALES + L * s + k] = in[src + 192 + s];
+                    }
+                    // element 128 h + 32 m + j: the low (m < 2) or high nibble of ql[64 h + 32 (m % 2) + j], with bits
+                    // 2m, 2m + 1 of qh[32 h + j] on top
+                    for (int h = 0; h < 2; h++) {
+                        for (int m = 0; m < 4; m++) {
+                            for (int j = 0; j < 32; j++) {
+                                int ql = in[src + 64 * h + 32 * (m % 2) + j] & 0xFF;
+                                int qh = in[src + 128 + 32 * h + j] & 0xFF;
+                                int q = (m < 2 ? ql & 0xF : ql >>> 4) | (qh >>> 2 * m & 3) << 4;
+                                group[p + QUANTS + quant(4 * h + m, j, k)] = (byte) (q - 32);
+                            }
+                        }
+                    }
+                }
+            }
+            MemorySegment.copy(group, 0, out, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
+        }
+        return out;
+    }
+}
