@@ -6,7 +6,15 @@ import dev.flint.engine.gguf.GgufTensor;
 import dev.flint.engine.tensor.GgmlType;
 import dev.flint.engine.tensor.WeightMatrix;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * All weights of a model, bound by their GGUF names ({@code token_embd}, {@code blk.N.attn_q}, ...). Matrices are
@@ -30,10 +38,17 @@ public record ModelWeights(
         Binder b = new Binder(f);
         int e = c.embeddingLength();
         // with an output matrix of their own, the embeddings are only looked up: no repacked copy for products
-        WeightMatrix embd = b.matrix("token_embd.weight", nVocab, e, true, f.tensor("output.weight") == null);
+        boolean tied = f.tensor("output.weight") == null;
+        WeightMatrix[] embd = new WeightMatrix[1];
         LayerWeights[] layers = new LayerWeights[c.blockCount()];
         boolean gated = c.architecture().ffn == Architecture.FeedForward.SWIGLU;
-        for (int i = 0; i < layers.length; i++) {
+        // layers bound on all the CPUs the process may use: repacking the K-quants is compute work (about 2.5 s
+        // for a 1.5B Q4_K_M file on one core)
+        IntConsumer bind = i -> {
+            if (i == layers.length) { // the embeddings: as large as several layers, so bound beside them
+                embd[0] = b.matrix("token_embd.weight", nVocab, e, true, tied);
+                return;
+            }
             String p = "blk." + i + ".";
             int ff = c.feedForwardLength();
             layers[i] = new LayerWeights(
@@ -46,15 +61,53 @@ public record ModelWeights(
                     b.matrix(p + "ffn_gate.weight", ff, e, gated),
                     b.matrix(p + "ffn_up.weight", ff, e, true), b.vector(p + "ffn_up.bias", ff, false),
                     b.matrix(p + "ffn_down.weight", e, ff, true), b.vector(p + "ffn_down.bias", e, false));
+        };
+        int tasks = layers.length + 1;
+        int threads = Math.min(tasks, Runtime.getRuntime().availableProcessors());
+        if (threads <= 1) {
+            for (int i = tasks - 1; i >= 0; i--) {
+                bind.accept(i);
+            }
+        } else {
+            AtomicInteger next = new AtomicInteger();
+            try (ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "flint-load");
+                t.setDaemon(true);
+                return t;
+            })) {
+                List<Future<?>> done = new ArrayList<>();
+                for (int k = 0; k < threads; k++) {
+                    done.add(pool.submit(() -> {
+                        // the embeddings first (the largest task), then the layers in order
+                        for (int i = next.getAndIncrement(); i < tasks; i = next.getAndIncrement()) {
+                            bind.accept(i == 0 ? layers.length : i - 1);
+                        }
+                    }));
+                }
+                for (Future<?> d : done) {
+                    try {
+                        d.get();
+                    } catch (ExecutionException ex) {
+                        next.set(tasks); // the other binders stop after their current task
+                        if (ex.getCause() instanceof RuntimeException re) {
+                            throw re;
+                        }
+                        throw new IllegalStateException(ex.getCause());
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                        throw new ModelLoadException("interrupted while loading " + f.path());
+                    }
+                }
+            }
         }
         float[] outNorm = b.vector("output_norm.weight", e, true);
         float[] outNormBias = b.vector("output_norm.bias", e, false);
         WeightMatrix output = b.matrix("output.weight", nVocab, e, false);
         if (output == null) {
-            output = embd; // tied embeddings
+            output = embd[0]; // tied embeddings
         }
         float[] ropeFreqs = b.vector("rope_freqs.weight", c.ropeDim() / 2, false);
-        return new ModelWeights(embd, layers, outNorm, outNormBias, output, ropeFreqs);
+        return new ModelWeights(embd[0], layers, outNorm, outNormBias, output, ropeFreqs);
     }
 
     /** Finds tensors by name and checks their shapes. */

@@ -68,13 +68,15 @@ final class Q6KRowGroups {
                     // element 128 h + 32 m + j: the low (m < 2) or high nibble of ql[64 h + 32 (m % 2) + j], with bits
                     // 2m, 2m + 1 of qh[32 h + j] on top
                     for (int h = 0; h < 2; h++) {
-                        for (int m = 0; m < 4; m++) {
-                            for (int j = 0; j < 32; j++) {
-                                int ql = in[src + 64 * h + 32 * (m % 2) + j] & 0xFF;
-                                int qh = in[src + 128 + 32 * h + j] & 0xFF;
-                                int q = (m < 2 ? ql & 0xF : ql >>> 4) | (qh >>> 2 * m & 3) << 4;
-                                group[p + QUANTS + quant(4 * h + m, j, k)] = (byte) (q - 32);
-                            }
+                        for (int j = 0; j < 32; j++) {
+                            int lo = in[src + 64 * h + j] & 0xFF; // runs 4h (low nibble) and 4h + 2 (high)
+                            int hi = in[src + 64 * h + 32 + j] & 0xFF; // runs 4h + 1 and 4h + 3
+                            int qh = in[src + 128 + 32 * h + j] & 0xFF;
+                            int o = p + QUANTS + quant(4 * h, j, k); // run r + 1 is 4 L further
+                            group[o] = (byte) ((lo & 0xF | (qh & 3) << 4) - 32);
+                            group[o + 4 * L] = (byte) ((hi & 0xF | (qh >>> 2 & 3) << 4) - 32);
+                            group[o + 8 * L] = (byte) ((lo >>> 4 | (qh >>> 4 & 3) << 4) - 32);
+                            group[o + 12 * L] = (byte) ((hi >>> 4 | (qh >>> 6) << 4) - 32);
                         }
                     }
                 }
