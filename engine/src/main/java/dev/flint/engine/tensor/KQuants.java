@@ -101,12 +101,27 @@ final class KQuants {
             }
         }
 
-        KQuantMatrix(GgmlType type, MemorySegment data, int rows, int cols, int group, MinTerm minTerm) {
+        /**
+         * Rows [0, packedRows) repacked in groups of L for {@link #groupDot} (Q4_K and Q6_K with 16-lane vectors:
+         * {@link Q4KRowGroups}, {@link Q6KRowGroups}), or null when not repacked.
+         */
+        final MemorySegment packed;
+        private final int packedRows;
+
+        KQuantMatrix(GgmlType type, MemorySegment data, int rows, int cols, int group, MinTerm minTerm,
+                MemorySegment packed) {
             super(type, data, rows, cols, group, minTerm != MinTerm.NONE);
             this.blockBytes = type.blockBytes;
             this.subBlocks = 256 / group;
             this.minTerm = minTerm;
             this.scaled = ThreadLocal.withInitial(() -> new Scaled(cols));
+            this.packed = packed;
+            this.packedRows = packed == null ? 0 : rows / L * L;
+        }
+
+        @Override
+        public boolean repacked() {
+            return packed != null;
         }
 
         @Override
@@ -238,14 +253,33 @@ final class KQuants {
             return c.ints;
         }
 
-        /** Rows [0, groupRows()) are also repacked in groups of L (Q4_K and Q6_K with 16-lane vectors); 0 when none are. */
-        int groupRows() {
-            return 0;
+        /** Rows [0, groupRows()) are also repacked in groups of L ({@link #packed}); 0 when none are. */
+        final int groupRows() {
+            return packedRows;
         }
 
         /** Group g's L rows times token t into {@code out[o .. o + L)}: {@link #smallBatchDot}'s operations. */
         void groupDot(int g, Activations x, int t, float[] out, int o) {
             throw new IllegalStateException(type + " is not repacked");
+        }
+
+        /** L signed bytes of {@link #packed} at p as floats (the repacked scales and mins). */
+        final FloatVector smallInts(long p) {
+            return (FloatVector) ((IntVector) ByteVector.fromMemorySegment(B128, packed, p, Kernels.LE)
+                    .convertShape(VectorOperators.B2I, I512, 0)).convert(VectorOperators.I2F, 0);
+        }
+
+        /**
+         * hsum_float_8's tree over a group's eight lane accumulators ({@code a[L k ..]} for llama.cpp's lane k), lane
+         * for lane, to {@code out[o .. o + L)}: {@code ((a4 + a0) + (a6 + a2)) + ((a5 + a1) + (a7 + a3))}. Arrays in
+         * and out, so that nothing is boxed if C2 does not inline it.
+         */
+        static void hsumGroup(float[] a, float[] out, int o) {
+            FloatVector.fromArray(F, a, 4 * L).add(FloatVector.fromArray(F, a, 0))
+                    .add(FloatVector.fromArray(F, a, 6 * L).add(FloatVector.fromArray(F, a, 2 * L)))
+                    .add(FloatVector.fromArray(F, a, 5 * L).add(FloatVector.fromArray(F, a, L))
+                            .add(FloatVector.fromArray(F, a, 7 * L).add(FloatVector.fromArray(F, a, 3 * L))))
+                    .intoArray(out, o);
         }
 
         /** Adds group g's min term for token t after {@link #groupDot} (types with minimums). */
@@ -801,8 +835,9 @@ final class KQuants {
 
     /** Q4_K and Q5_K: fp16 d, fp16 dmin, then 8 six-bit scales and mins packed in 12 bytes. */
     abstract static class PackedScalesAndMins extends KQuantMatrix {
-        PackedScalesAndMins(GgmlType type, MemorySegment data, int rows, int cols, MinTerm minTerm) {
-            super(type, data, rows, cols, 32, minTerm);
+        PackedScalesAndMins(GgmlType type, MemorySegment data, int rows, int cols, MinTerm minTerm,
+                MemorySegment packed) {
+            super(type, data, rows, cols, 32, minTerm, packed);
         }
 
         @Override
@@ -886,29 +921,14 @@ final class KQuants {
 
     /** Q4_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 128 bytes nibbles. */
     static final class Q4_K extends PackedScalesAndMins {
-        /** Rows [0, groups * L) repacked in groups of L ({@link Q4KRowGroups}), or null when not repacked. */
-        private final MemorySegment packed;
-        private final int packedRows;
-
         Q4_K(MemorySegment data, int rows, int cols) {
             this(data, rows, cols, true);
         }
 
-        /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked for single tokens. */
+        /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked ({@link Q4KRowGroups}). */
         Q4_K(MemorySegment data, int rows, int cols, boolean repack) {
-            super(GgmlType.Q4_K, data, rows, cols, MinTerm.FOUR_LANES);
-            this.packed = repack && WIDE && L == 16 ? Q4KRowGroups.interleave(data, rows, cols / 256) : null;
-            this.packedRows = packed == null ? 0 : rows / L * L;
-        }
-
-        @Override
-        public boolean repacked() {
-            return packed != null;
-        }
-
-        @Override
-        int groupRows() {
-            return packedRows;
+            super(GgmlType.Q4_K, data, rows, cols, MinTerm.FOUR_LANES,
+                    repack && WIDE && L == 16 ? Q4KRowGroups.interleave(data, rows, cols / 256) : null);
         }
 
         /**
@@ -966,12 +986,7 @@ final class KQuants {
                     sumLo.add(sumHi).fma(dd, FloatVector.fromArray(F, a, L * k)).intoArray(a, L * k);
                 }
             }
-            // hsum_float_8 over lanes k = 0..7 (the min term follows in addGroupMins)
-            FloatVector total = FloatVector.fromArray(F, a, 4 * L).add(FloatVector.fromArray(F, a, 0))
-                    .add(FloatVector.fromArray(F, a, 6 * L).add(FloatVector.fromArray(F, a, 2 * L)))
-                    .add(FloatVector.fromArray(F, a, 5 * L).add(FloatVector.fromArray(F, a, L))
-                            .add(FloatVector.fromArray(F, a, 7 * L).add(FloatVector.fromArray(F, a, 3 * L))));
-            total.intoArray(out, o);
+            hsumGroup(a, out, o); // the min term follows in addGroupMins
         }
 
         /**
@@ -1011,11 +1026,6 @@ final class KQuants {
             FloatVector.fromArray(F, out, o).add(m0.add(m2).add(m1.add(m3))).intoArray(out, o);
         }
 
-        /** L bytes of {@code packed} at p (values below 128) as floats. */
-        private FloatVector smallInts(long p) {
-            return (FloatVector) ((IntVector) ByteVector.fromMemorySegment(B128, packed, p, Kernels.LE)
-                    .convertShape(VectorOperators.B2I, I512, 0)).convert(VectorOperators.I2F, 0);
-        }
 
         /** Int index of pair m (bytes 2m, 2m + 1) of a row pair's first sub-block pair, in a block's quants. */
         private static final int[] PAIR_INTS = new int[L];
@@ -1114,7 +1124,7 @@ final class KQuants {
     /** Q5_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 32 bytes high bits (bit s of byte l for sub-block s), 128 nibbles. */
     static final class Q5_K extends PackedScalesAndMins {
         Q5_K(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q5_K, data, rows, cols, MinTerm.SCALAR);
+            super(GgmlType.Q5_K, data, rows, cols, MinTerm.SCALAR, null);
         }
 
         /**
@@ -1220,29 +1230,14 @@ final class KQuants {
      * l + 96 = ql[l + 32] high | bits 6-7; value = d * scale * (q - 32).
      */
     static final class Q6_K extends KQuantMatrix {
-        /** Rows [0, groups * L) repacked in groups of L ({@link Q6KRowGroups}), or null when not repacked. */
-        private final MemorySegment packed;
-        private final int packedRows;
-
         Q6_K(MemorySegment data, int rows, int cols) {
             this(data, rows, cols, true);
         }
 
-        /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked for single tokens. */
+        /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked ({@link Q6KRowGroups}). */
         Q6_K(MemorySegment data, int rows, int cols, boolean repack) {
-            super(GgmlType.Q6_K, data, rows, cols, 16, MinTerm.NONE);
-            this.packed = repack && WIDE && L == 16 ? Q6KRowGroups.interleave(data, rows, cols / 256) : null;
-            this.packedRows = packed == null ? 0 : rows / L * L;
-        }
-
-        @Override
-        public boolean repacked() {
-            return packed != null;
-        }
-
-        @Override
-        int groupRows() {
-            return packedRows;
+            super(GgmlType.Q6_K, data, rows, cols, 16, MinTerm.NONE,
+                    repack && WIDE && L == 16 ? Q6KRowGroups.interleave(data, rows, cols / 256) : null);
         }
 
         /**
@@ -1298,19 +1293,9 @@ final class KQuants {
                     sumA.add(sumB).fma(dd, FloatVector.fromArray(F, a, L * c)).intoArray(a, L * c);
                 }
             }
-            // hsum_float_8 over lanes c = 0..7
-            FloatVector.fromArray(F, a, 4 * L).add(FloatVector.fromArray(F, a, 0))
-                    .add(FloatVector.fromArray(F, a, 6 * L).add(FloatVector.fromArray(F, a, 2 * L)))
-                    .add(FloatVector.fromArray(F, a, 5 * L).add(FloatVector.fromArray(F, a, L))
-                            .add(FloatVector.fromArray(F, a, 7 * L).add(FloatVector.fromArray(F, a, 3 * L))))
-                    .intoArray(out, o);
+            hsumGroup(a, out, o);
         }
 
-        /** L bytes of {@code packed} at p (signed) as floats. */
-        private FloatVector smallInts(long p) {
-            return (FloatVector) ((IntVector) ByteVector.fromMemorySegment(B128, packed, p, Kernels.LE)
-                    .convertShape(VectorOperators.B2I, I512, 0)).convert(VectorOperators.I2F, 0);
-        }
 
         /** Int index of pair m (positions 2m, 2m + 1) of run 0, rows 0 and 1, in a block's quants. */
         private static final int[] PAIR_INTS = new int[L];

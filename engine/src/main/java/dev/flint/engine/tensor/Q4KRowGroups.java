@@ -1,8 +1,6 @@
 package dev.flint.engine.tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -44,44 +42,29 @@ final class Q4KRowGroups {
 
     /**
      * Rows [0, groups * L) of {@code data} in the layout above, in native memory freed with the matrix that holds it;
-     * null when there is no whole group. Each group is read with one bulk copy, rearranged in a heap array and
-     * written with another.
+     * null when there is no whole group.
      */
     static MemorySegment interleave(MemorySegment data, int rows, int superBlocks) {
-        int groups = rows / L;
-        if (groups == 0) {
-            return null;
+        return RowGroups.rewrite(data, rows, superBlocks, SOURCE_BLOCK, BLOCK, Q4KRowGroups::writeBlock);
+    }
+
+    /** Row k's super-block at {@code in[src ..]} into its group's block at {@code group[p ..]}. */
+    private static void writeBlock(byte[] in, int src, byte[] group, int p, int k) {
+        FLOATS.set(group, p + D + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src)));
+        FLOATS.set(group, p + DMIN + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src + 2)));
+        long lo = (long) LONGS.get(in, src + 4);
+        int hi = (int) INTS.get(in, src + 12);
+        long scales = KQuants.PackedScalesAndMins.scales(lo, hi);
+        long mins = KQuants.PackedScalesAndMins.mins(lo, hi);
+        for (int s = 0; s < 8; s++) {
+            group[p + SCALES + L * s + k] = (byte) (scales >>> 8 * s);
+            group[p + MINS + L * s + k] = (byte) (mins >>> 8 * s);
         }
-        int rowBytes = superBlocks * SOURCE_BLOCK;
-        MemorySegment out = Arena.ofAuto().allocate(groups * (long) superBlocks * BLOCK, 64);
-        byte[] in = new byte[L * rowBytes];
-        byte[] group = new byte[superBlocks * BLOCK];
-        for (int g = 0; g < groups; g++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) g * in.length, in, 0, in.length);
-            for (int k = 0; k < L; k++) {
-                for (int b = 0; b < superBlocks; b++) {
-                    int src = k * rowBytes + b * SOURCE_BLOCK;
-                    int p = b * BLOCK;
-                    FLOATS.set(group, p + D + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src)));
-                    FLOATS.set(group, p + DMIN + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src + 2)));
-                    long lo = (long) LONGS.get(in, src + 4);
-                    int hi = (int) INTS.get(in, src + 12);
-                    long scales = KQuants.PackedScalesAndMins.scales(lo, hi);
-                    long mins = KQuants.PackedScalesAndMins.mins(lo, hi);
-                    for (int s = 0; s < 8; s++) {
-                        group[p + SCALES + L * s + k] = (byte) (scales >>> 8 * s);
-                        group[p + MINS + L * s + k] = (byte) (mins >>> 8 * s);
-                    }
-                    for (int i = 0; i < 4; i++) {
-                        for (int l = 0; l < 32; l += 2) {
-                            SHORTS.set(group, p + QUANTS + 4 * L * (4 * (l / 4) + i) + 2 * L * (l / 2 % 2) + 2 * k,
-                                    (short) SHORTS.get(in, src + 16 + 32 * i + l));
-                        }
-                    }
-                }
+        for (int i = 0; i < 4; i++) {
+            for (int l = 0; l < 32; l += 2) {
+                SHORTS.set(group, p + QUANTS + 4 * L * (4 * (l / 4) + i) + 2 * L * (l / 2 % 2) + 2 * k,
+                        (short) SHORTS.get(in, src + 16 + 32 * i + l));
             }
-            MemorySegment.copy(group, 0, out, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
         }
-        return out;
     }
 }

@@ -1,8 +1,6 @@
 package dev.flint.engine.tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -43,46 +41,31 @@ final class Q6KRowGroups {
 
     /**
      * Rows [0, groups * L) of {@code data} in the layout above, in native memory freed with the matrix that holds it;
-     * null when there is no whole group. Each group is read with one bulk copy, rearranged in a heap array and
-     * written with another.
+     * null when there is no whole group.
      */
     static MemorySegment interleave(MemorySegment data, int rows, int superBlocks) {
-        int groups = rows / L;
-        if (groups == 0) {
-            return null;
+        return RowGroups.rewrite(data, rows, superBlocks, SOURCE_BLOCK, BLOCK, Q6KRowGroups::writeBlock);
+    }
+
+    /** Row k's super-block at {@code in[src ..]} into its group's block at {@code group[p ..]}. */
+    private static void writeBlock(byte[] in, int src, byte[] group, int p, int k) {
+        FLOATS.set(group, p + D + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src + 208)));
+        for (int s = 0; s < 16; s++) {
+            group[p + SCALES + L * s + k] = in[src + 192 + s];
         }
-        int rowBytes = superBlocks * SOURCE_BLOCK;
-        MemorySegment out = Arena.ofAuto().allocate(groups * (long) superBlocks * BLOCK, 64);
-        byte[] in = new byte[L * rowBytes];
-        byte[] group = new byte[superBlocks * BLOCK];
-        for (int g = 0; g < groups; g++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) g * in.length, in, 0, in.length);
-            for (int k = 0; k < L; k++) {
-                for (int b = 0; b < superBlocks; b++) {
-                    int src = k * rowBytes + b * SOURCE_BLOCK;
-                    int p = b * BLOCK;
-                    FLOATS.set(group, p + D + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src + 208)));
-                    for (int s = 0; s < 16; s++) {
-                        group[p + SCALES + L * s + k] = in[src + 192 + s];
-                    }
-                    // element 128 h + 32 m + j: the low (m < 2) or high nibble of ql[64 h + 32 (m % 2) + j], with bits
-                    // 2m, 2m + 1 of qh[32 h + j] on top
-                    for (int h = 0; h < 2; h++) {
-                        for (int j = 0; j < 32; j++) {
-                            int lo = in[src + 64 * h + j] & 0xFF; // runs 4h (low nibble) and 4h + 2 (high)
-                            int hi = in[src + 64 * h + 32 + j] & 0xFF; // runs 4h + 1 and 4h + 3
-                            int qh = in[src + 128 + 32 * h + j] & 0xFF;
-                            int o = p + QUANTS + quant(4 * h, j, k); // run r + 1 is 4 L further
-                            group[o] = (byte) ((lo & 0xF | (qh & 3) << 4) - 32);
-                            group[o + 4 * L] = (byte) ((hi & 0xF | (qh >>> 2 & 3) << 4) - 32);
-                            group[o + 8 * L] = (byte) ((lo >>> 4 | (qh >>> 4 & 3) << 4) - 32);
-                            group[o + 12 * L] = (byte) ((hi >>> 4 | (qh >>> 6) << 4) - 32);
-                        }
-                    }
-                }
+        // element 128 h + 32 m + j: the low (m < 2) or high nibble of ql[64 h + 32 (m % 2) + j], with bits
+        // 2m, 2m + 1 of qh[32 h + j] on top
+        for (int h = 0; h < 2; h++) {
+            for (int j = 0; j < 32; j++) {
+                int lo = in[src + 64 * h + j] & 0xFF; // runs 4h (low nibble) and 4h + 2 (high)
+                int hi = in[src + 64 * h + 32 + j] & 0xFF; // runs 4h + 1 and 4h + 3
+                int qh = in[src + 128 + 32 * h + j] & 0xFF;
+                int o = p + QUANTS + quant(4 * h, j, k); // run r + 1 is 4 L further
+                group[o] = (byte) ((lo & 0xF | (qh & 3) << 4) - 32);
+                group[o + 4 * L] = (byte) ((hi & 0xF | (qh >>> 2 & 3) << 4) - 32);
+                group[o + 8 * L] = (byte) ((lo >>> 4 | (qh >>> 4 & 3) << 4) - 32);
+                group[o + 12 * L] = (byte) ((hi >>> 4 | (qh >>> 6) << 4) - 32);
             }
-            MemorySegment.copy(group, 0, out, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
         }
-        return out;
     }
 }

@@ -109,6 +109,40 @@ final class RowGroups {
         return IntVector.broadcast(Kernels.I, pair).reinterpretAsShorts();
     }
 
+    /** Writes row k's block (its bytes at {@code in[src ..]}) into its group's block at {@code group[p ..]}. */
+    interface BlockWriter {
+        void write(byte[] in, int src, byte[] group, int p, int k);
+    }
+
+    /**
+     * Rows [0, groups * L) of {@code data} (rows of {@code blocks} blocks of {@code sourceBlock} bytes) rewritten block
+     * by block into groups of L rows with blocks of {@code groupBlock} bytes, in native memory freed with the matrix
+     * that holds it; null when there is no whole group. Each group is read with one bulk copy, rearranged in a heap
+     * array and written with another (the K-quants' layouts; {@link #interleave} is this for the legacy types, with
+     * its scale check).
+     */
+    static MemorySegment rewrite(MemorySegment data, int rows, int blocks, int sourceBlock, int groupBlock,
+            BlockWriter writer) {
+        int groups = rows / L;
+        if (groups == 0) {
+            return null;
+        }
+        int rowBytes = blocks * sourceBlock;
+        MemorySegment out = Arena.ofAuto().allocate(groups * (long) blocks * groupBlock, 64);
+        byte[] in = new byte[L * rowBytes];
+        byte[] group = new byte[blocks * groupBlock];
+        for (int g = 0; g < groups; g++) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) g * in.length, in, 0, in.length);
+            for (int k = 0; k < L; k++) {
+                for (int b = 0; b < blocks; b++) {
+                    writer.write(in, k * rowBytes + b * sourceBlock, group, b * groupBlock, k);
+                }
+            }
+            MemorySegment.copy(group, 0, out, ValueLayout.JAVA_BYTE, (long) g * group.length, group.length);
+        }
+        return out;
+    }
+
     /** Rows in whole groups of {@code packed} (null: none). */
     static int groups(MemorySegment packed, int rows) {
         return packed == null ? 0 : rows / L;
