@@ -91,7 +91,7 @@ final class KQuants {
              */
             final float[] group = new float[24 * L];
             /** A repacked group's mins of one super-block ({@link Q4_K#addGroupMins}). */
-            final float[] sc8 = new float[8 * L];
+            final float[] groupMins = new float[8 * L];
 
             Scaled(int cols) {
                 q = new float[cols];
@@ -239,8 +239,9 @@ final class KQuants {
 
         private static final ThreadLocal<GroupInts> GROUP_INTS = ThreadLocal.withInitial(GroupInts::new);
 
-        /** This thread's copy of group g's {@code count} ints of {@code packed} (its bytes from g * count * 4 on). */
-        final int[] groupInts(MemorySegment packed, int g, int count) {
+        /** This thread's copy of repacked group g as ints, its super-blocks {@code blockBytes} long each. */
+        final int[] groupInts(int g, int blockBytes) {
+            int count = cols / 256 * blockBytes / 4;
             GroupInts c = GROUP_INTS.get();
             if (c.owner != this || c.group != g) {
                 if (c.ints.length < count) {
@@ -921,10 +922,6 @@ final class KQuants {
 
     /** Q4_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 128 bytes nibbles. */
     static final class Q4_K extends PackedScalesAndMins {
-        Q4_K(MemorySegment data, int rows, int cols) {
-            this(data, rows, cols, true);
-        }
-
         /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked ({@link Q4KRowGroups}). */
         Q4_K(MemorySegment data, int rows, int cols, boolean repack) {
             super(GgmlType.Q4_K, data, rows, cols, MinTerm.FOUR_LANES,
@@ -997,7 +994,7 @@ final class KQuants {
          */
         @Override
         void addGroupMins(int g, Activations x, int t, float[] out, int o) {
-            float[] mins = scaled.get().sc8; // one super-block's mins, sub-block s at L s
+            float[] mins = scaled.get().groupMins; // one super-block's mins, sub-block s at L s
             float[] xd = x.d;
             float[] bs = x.xsum;
             int go = t * (cols / 32);
@@ -1050,7 +1047,7 @@ final class KQuants {
             int k0 = row % L;
             int count = next == null ? 1 : 2;
             int blockInts = Q4KRowGroups.BLOCK / 4;
-            int[] ints = groupInts(packed, g, nb * blockInts);
+            int[] ints = groupInts(g, Q4KRowGroups.BLOCK);
             long base = (long) g * nb * Q4KRowGroups.BLOCK;
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * Q4KRowGroups.BLOCK;
@@ -1089,6 +1086,70 @@ final class KQuants {
                     }
                 }
             }
+        }
+
+        /**
+         * With 512-bit vectors, llama.cpp's integer form itself: per run of 32 values, the nibbles widened to 16-bit
+         * lanes times the activation integers ({@link Activations#q16}; at most 15 * 127), neighbouring products
+         * added in int lanes, times the run's scale (exact in int), summed over the super-block's runs; then pairs of
+         * int lanes added within long lanes give the eight sums of four positions in the odd int lanes, converted to
+         * float for the same FMA chain. The same integers as the float form, in about half the instructions.
+         */
+        @Override
+        float smallBatchDot(int row, Activations x, int t) {
+            if (!WIDE) {
+                return super.smallBatchDot(row, x, t);
+            }
+            Scaled s = scaled.get();
+            short[] y = x.q16();
+            float[] bs = x.xsum;
+            long base = row * rowBytes;
+            int yo = t * cols;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            FloatVector acc = FloatVector.zero(F512);
+            float m0 = 0f, m1 = 0f, m2 = 0f, m3 = 0f; // minsFourLanes' four lanes
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * blockBytes;
+                int yb = yo + 256 * b;
+                int g = go + 8 * b;
+                // scales and mins kept in two longs, not unpacked one by one into arrays: that scalar work and
+                // its spills took more of the loop than the products (perf on the JIT's code, 1536-wide rows)
+                long packedLo = data.get(Kernels.LONG, p + 4); // packed bytes 0-7 of the 12
+                int packedHi = data.get(Kernels.INT, p + 12); // bytes 8-11
+                long sc = scales(packedLo, packedHi);
+                long mn = mins(packedLo, packedHi);
+                // minsFourLanes' terms: min 2k * bsum 2k + min 2k+1 * bsum 2k+1 (exact integers), FMA'd into lane k
+                float dm = -x.d[g] * dmin(p);
+                m0 = Math.fma(dm, (mn & 0xFF) * bs[g] + (mn >>> 8 & 0xFF) * bs[g + 1], m0);
+                m1 = Math.fma(dm, (mn >>> 16 & 0xFF) * bs[g + 2] + (mn >>> 24 & 0xFF) * bs[g + 3], m1);
+                m2 = Math.fma(dm, (mn >>> 32 & 0xFF) * bs[g + 4] + (mn >>> 40 & 0xFF) * bs[g + 5], m2);
+                m3 = Math.fma(dm, (mn >>> 48 & 0xFF) * bs[g + 6] + (mn >>> 56) * bs[g + 7], m3);
+                // the scaled sums in float lanes, an FMA instead of a 32-bit integer multiply: integers below 2^24
+                // (a pair of products at most 2 * 15 * 128, times a scale below 64, eight sub-blocks, a pair of
+                // lanes: under 2^22), so every step is exact, in any order: two chains halve the FMA latency
+                FloatVector sumLo = FloatVector.zero(F512);
+                FloatVector sumHi = FloatVector.zero(F512);
+                for (int j = 0; j < 4; j++) {
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B256, data, p + 16 + 32 * j, Kernels.LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S512, 0);
+                    IntVector lo = w.and((short) 0xF).mul(ShortVector.fromArray(S512, y, yb + 64 * j)).reinterpretAsInts();
+                    IntVector hi = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S512, y, yb + 64 * j + 32))
+                            .reinterpretAsInts();
+                    // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit products
+                    lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sumLo = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j & 0xFF)), sumLo);
+                    sumHi = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(
+                            FloatVector.broadcast(F512, (float) (sc >>> 16 * j + 8 & 0xFF)), sumHi);
+                }
+                FloatVector sum = sumLo.add(sumHi);
+                FloatVector isum = sum.add(sum.rearrange(PAIR_512)); // odd lanes: the eight sums of four
+                acc = isum.fma(FloatVector.broadcast(F512, x.d[g] * d(p)), acc);
+            }
+            acc.intoArray(s.lanes4, 0);
+            return hsumOddLanes(s.lanes4) + ((m0 + m2) + (m1 + m3)); // minsFourLanes' sum of its lanes
         }
 
         @Override
@@ -1230,10 +1291,6 @@ final class KQuants {
      * l + 96 = ql[l + 32] high | bits 6-7; value = d * scale * (q - 32).
      */
     static final class Q6_K extends KQuantMatrix {
-        Q6_K(MemorySegment data, int rows, int cols) {
-            this(data, rows, cols, true);
-        }
-
         /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked ({@link Q6KRowGroups}). */
         Q6_K(MemorySegment data, int rows, int cols, boolean repack) {
             super(GgmlType.Q6_K, data, rows, cols, 16, MinTerm.NONE,
@@ -1319,7 +1376,7 @@ final class KQuants {
             int k0 = row % L;
             int count = next == null ? 1 : 2;
             int blockInts = Q6KRowGroups.BLOCK / 4;
-            int[] ints = groupInts(packed, g, nb * blockInts);
+            int[] ints = groupInts(g, Q6KRowGroups.BLOCK);
             long base = (long) g * nb * Q6KRowGroups.BLOCK;
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * Q6KRowGroups.BLOCK;
