@@ -65,8 +65,8 @@ public record ModelWeights(
         int tasks = layers.length + 1;
         int threads = Math.min(tasks, Runtime.getRuntime().availableProcessors());
         if (threads <= 1) {
-            for (int i = tasks - 1; i >= 0; i--) {
-                bind.accept(i);
+            for (int i = 0; i < tasks; i++) { // as below: the embeddings, then the layers in order
+                bind.accept(i == 0 ? layers.length : i - 1);
             }
         } else {
             AtomicInteger next = new AtomicInteger();
