@@ -87,9 +87,10 @@ final class KQuants {
             final float[] sc = new float[16];
             /**
              * A repacked group's eight lane accumulators, then one super-block's scales (eight for
-             * {@link Q4_K#groupDot}, sixteen for {@link Q6_K#groupDot}).
+             * {@link Q4_K#groupDot}, sixteen for {@link Q6_K#groupDot}); Q5_K keeps {@code d_x * d_w} and the low
+             * nibbles' sums after its eight.
              */
-            final float[] group = new float[24 * L];
+            final float[] group = new float[25 * L];
             /** A repacked group's mins of one super-block ({@link Q4_K#addGroupMins}). */
             final float[] groupMins = new float[8 * L];
 
@@ -254,6 +255,14 @@ final class KQuants {
             return c.ints;
         }
 
+        /**
+         * Batches below this size run {@link #groupDot} per token on repacked rows. Measured (KernelAb, 8960 x 1536,
+         * two threads) against decoding rows for the tiles: Q4_K 0.34-0.65x the time at 4 to 32 tokens, 1.46x at 64.
+         */
+        int perTokenBelow() {
+            return LANES_BATCH;
+        }
+
         /** Rows [0, groupRows()) are also repacked in groups of L ({@link #packed}); 0 when none are. */
         final int groupRows() {
             return packedRows;
@@ -302,9 +311,8 @@ final class KQuants {
         @Override
         public void matmul(Activations x, float[] out, int outStride, int rowFrom, int rowTo) {
             int n = x.tokens();
-            // repacked matrices run batches below LANES_BATCH per token too: measured (KernelAb, 8960 x 1536 Q4_K, two
-            // threads) faster than decoding rows for the tiles at 4 to 32 tokens (0.34-0.65x the time), slower at 64
-            if (n <= SMALL_BATCH || groupRows() > 0 && n < LANES_BATCH) {
+            // repacked matrices run small batches per token too ({@link #perTokenBelow})
+            if (n <= SMALL_BATCH || groupRows() > 0 && n < perTokenBelow()) {
                 // repacked groups inside the range one group at a time, rows outside them from the mapped bytes
                 int packedRows = groupRows();
                 int g0 = Math.min(packedRows, (rowFrom + L - 1) / L * L);
@@ -1025,7 +1033,7 @@ final class KQuants {
 
 
         /** Int index of pair m (bytes 2m, 2m + 1) of a row pair's first sub-block pair, in a block's quants. */
-        private static final int[] PAIR_INTS = new int[L];
+        static final int[] PAIR_INTS = new int[L];
 
         static {
             for (int m = 0; m < L; m++) {
@@ -1184,8 +1192,212 @@ final class KQuants {
 
     /** Q5_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 32 bytes high bits (bit s of byte l for sub-block s), 128 nibbles. */
     static final class Q5_K extends PackedScalesAndMins {
-        Q5_K(MemorySegment data, int rows, int cols) {
-            super(GgmlType.Q5_K, data, rows, cols, MinTerm.SCALAR, null);
+        /** With {@code repack} (and 16-lane vectors) whole groups of 16 rows are repacked ({@link Q4KRowGroups}). */
+        Q5_K(MemorySegment data, int rows, int cols, boolean repack) {
+            super(GgmlType.Q5_K, data, rows, cols, MinTerm.SCALAR,
+                    repack && WIDE && L == 16 ? Q4KRowGroups.interleaveQ5(data, rows, cols / 256) : null);
+        }
+
+        /** Q5_K's group kernel costs more per token: 0.69-0.81x the time at 2 to 6 tokens, 1.08x at 8. */
+        @Override
+        int perTokenBelow() {
+            return 8;
+        }
+
+        /**
+         * {@link Q4_K#groupDot} with each position's fifth bit: per llama.cpp lane k, the high-bit bytes of positions
+         * 4k..4k+3 (two loads, shifted left by 4 once), bit 2i (low nibbles) or 2i + 1 (high) moved to bit 4 with a
+         * shift and a mask, as {@link #smallBatchDot} does. Values up to 31: the sums stay below 2^23, exact in float.
+         * The min term follows in {@link #addGroupMins}.
+         */
+        @Override
+        void groupDot(int g, Activations x, int t, float[] out, int o) {
+            float[] a = scaled.get().group; // accumulator k at L k, scales at 8 L + L s, d_x * d_w at 16 L
+            java.util.Arrays.fill(a, 0, 8 * L, 0f);
+            int[] xp = x.pairs16();
+            float[] xd = x.d;
+            int xo = t * (cols / 2);
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            long base = (long) g * nb * Q4KRowGroups.BLOCK_Q5;
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * Q4KRowGroups.BLOCK_Q5;
+                float dx = xd[go + 8 * b];
+                for (int sub = 0; sub < 8; sub++) {
+                    smallInts(p + Q4KRowGroups.SCALES + (long) L * sub).intoArray(a, 8 * L + L * sub);
+                }
+                // the super-block's products in a method of their own: with the fifth bits, the whole kernel in one
+                // method grew past C2's inlining budget (NodeCountInliningCutoff) and every vector was boxed
+                FloatVector.fromMemorySegment(F, packed, p + Q4KRowGroups.D, Kernels.LE).mul(dx).intoArray(a, 16 * L);
+                superBlock(p, xp, xo + 128 * b, a);
+            }
+            hsumGroup(a, out, o);
+        }
+
+        /**
+         * {@link #groupDot}'s work on the super-block at p: the eight lanes' products, accumulated into
+         * {@code a[L k ..]} with the scales at {@code a[8 L ..]} and {@code d_x * d_w} at {@code a[16 L ..]}.
+         */
+        private void superBlock(long p, int[] xp, int xb, float[] a) {
+            lowNibbles(p, xp, xb, a);
+            highNibbles(p, xp, xb, a);
+        }
+
+        /** Sub-blocks 2i (the low nibbles): each lane's sum to {@code a[17 L + L k ..]}. */
+        private void lowNibbles(long p, int[] xp, int xb, float[] a) {
+            FloatVector z = FloatVector.zero(F);
+            long q = p + Q4KRowGroups.QUANTS_Q5;
+            for (int k = 0; k < 8; k++) {
+                long qh = p + Q4KRowGroups.QH_Q5 + 4L * L * k;
+                ShortVector h0 = RowGroups.pairBytes(packed, qh).lanewise(VectorOperators.LSHL, 4);
+                ShortVector h1 = RowGroups.pairBytes(packed, qh + 2 * L).lanewise(VectorOperators.LSHL, 4);
+                FloatVector sum = z;
+                for (int i = 0; i < 4; i++) {
+                    long qi = q + 4L * L * (4 * k + i); // bytes 4k, 4k + 1, then 4k + 2, 4k + 3
+                    int xi = xb + 32 * i + 2 * k;
+                    IntVector lo = RowGroups.pairBytes(packed, qi).and((short) 0xF)
+                            .or(h0.lanewise(VectorOperators.LSHR, 2 * i).and((short) 0x10))
+                            .mul(RowGroups.broadcastPair(xp[xi]))
+                            .add(RowGroups.pairBytes(packed, qi + 2 * L).and((short) 0xF)
+                                    .or(h1.lanewise(VectorOperators.LSHR, 2 * i).and((short) 0x10))
+                                    .mul(RowGroups.broadcastPair(xp[xi + 1]))).reinterpretAsInts();
+                    // (v + (v << 16)) >> 16 in an int lane: the sum of its two 16-bit sums
+                    lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sum = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(F, a, 8 * L + 2 * L * i), sum);
+                }
+                sum.intoArray(a, 17 * L + L * k);
+            }
+        }
+
+        /**
+         * Sub-blocks 2i + 1 (the high nibbles), added to the low ones' sums (exact integers), then
+         * {@code acc_k = fma(isum_k, d_x * d_w, acc_k)}.
+         */
+        private void highNibbles(long p, int[] xp, int xb, float[] a) {
+            FloatVector z = FloatVector.zero(F);
+            FloatVector dd = FloatVector.fromArray(F, a, 16 * L);
+            long q = p + Q4KRowGroups.QUANTS_Q5;
+            for (int k = 0; k < 8; k++) {
+                long qh = p + Q4KRowGroups.QH_Q5 + 4L * L * k;
+                ShortVector h0 = RowGroups.pairBytes(packed, qh).lanewise(VectorOperators.LSHL, 4);
+                ShortVector h1 = RowGroups.pairBytes(packed, qh + 2 * L).lanewise(VectorOperators.LSHL, 4);
+                FloatVector sum = z;
+                for (int i = 0; i < 4; i++) {
+                    long qi = q + 4L * L * (4 * k + i);
+                    int xi = xb + 32 * i + 2 * k + 16;
+                    IntVector hi = RowGroups.pairBytes(packed, qi).lanewise(VectorOperators.LSHR, 4)
+                            .or(h0.lanewise(VectorOperators.LSHR, 2 * i + 1).and((short) 0x10))
+                            .mul(RowGroups.broadcastPair(xp[xi]))
+                            .add(RowGroups.pairBytes(packed, qi + 2 * L).lanewise(VectorOperators.LSHR, 4)
+                                    .or(h1.lanewise(VectorOperators.LSHR, 2 * i + 1).and((short) 0x10))
+                                    .mul(RowGroups.broadcastPair(xp[xi + 1]))).reinterpretAsInts();
+                    hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    sum = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(F, a, 9 * L + 2 * L * i), sum);
+                }
+                FloatVector.fromArray(F, a, 17 * L + L * k).add(sum).fma(dd, FloatVector.fromArray(F, a, L * k))
+                        .intoArray(a, L * k);
+            }
+        }
+
+        /**
+         * {@link #smallBatchDot}'s min term (minsScalar) for group g's L rows and token t, added to
+         * {@code out[o .. o + L)}: per super-block the exact integer sum of mins times block sums, FMA'd with
+         * {@code -d_x * dmin}. A pass of its own, as Q4_K's.
+         */
+        @Override
+        void addGroupMins(int g, Activations x, int t, float[] out, int o) {
+            float[] mins = scaled.get().groupMins; // one super-block's mins, sub-block s at L s
+            float[] xd = x.d;
+            float[] bs = x.xsum;
+            int go = t * (cols / 32);
+            int nb = cols / 256;
+            long base = (long) g * nb * Q4KRowGroups.BLOCK_Q5;
+            FloatVector summs = FloatVector.zero(F);
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * Q4KRowGroups.BLOCK_Q5;
+                int gi = go + 8 * b;
+                for (int sub = 0; sub < 8; sub++) {
+                    smallInts(p + Q4KRowGroups.MINS + (long) L * sub).intoArray(mins, L * sub);
+                }
+                FloatVector total = FloatVector.fromArray(F, mins, 0).mul(bs[gi]); // integers: exact in any order
+                for (int sub = 1; sub < 8; sub++) {
+                    total = FloatVector.fromArray(F, mins, L * sub).mul(bs[gi + sub]).add(total);
+                }
+                FloatVector dm = FloatVector.fromMemorySegment(F, packed, p + Q4KRowGroups.DMIN, Kernels.LE).mul(-xd[gi]);
+                summs = dm.fma(total, summs);
+            }
+            FloatVector.fromArray(F, out, o).add(summs).intoArray(out, o);
+        }
+
+        /** Int index of pair m (positions 2m, 2m + 1) of rows 0 and 1, in a block's high-bit bytes. */
+        private static final int[] QH_PAIR_INTS = new int[L];
+
+        static {
+            for (int m = 0; m < L; m++) {
+                QH_PAIR_INTS[m] = L * (m / 2) + L / 2 * (m % 2);
+            }
+        }
+
+        /**
+         * Row {@code row} (and row + 1) from its group's copy, as {@link Q4_K#decodePacked}, with each position's
+         * fifth bit from one more gather of the rows' high-bit bytes per super-block.
+         */
+        @Override
+        void decodePacked(int row, Scaled s, Scaled next) {
+            int nb = cols / 256;
+            int g = row / L;
+            int k0 = row % L;
+            int count = next == null ? 1 : 2;
+            int blockInts = Q4KRowGroups.BLOCK_Q5 / 4;
+            int[] ints = groupInts(g, Q4KRowGroups.BLOCK_Q5);
+            long base = (long) g * nb * Q4KRowGroups.BLOCK_Q5;
+            for (int b = 0; b < nb; b++) {
+                long p = base + (long) b * Q4KRowGroups.BLOCK_Q5;
+                for (int h = 0; h < count; h++) {
+                    Scaled t = h == 0 ? s : next;
+                    int k = k0 + h;
+                    t.d[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.D + 4 * k);
+                    t.dmin[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.DMIN + 4 * k);
+                    for (int sub = 0; sub < 8; sub++) {
+                        t.mins[8 * b + sub] = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.MINS + L * sub + k);
+                    }
+                }
+                IntVector bits = IntVector.fromArray(I512, ints, b * blockInts + Q4KRowGroups.QH_Q5 / 4 + k0 / 2,
+                        QH_PAIR_INTS, 0);
+                for (int i = 0; i < 4; i++) {
+                    IntVector v = IntVector.fromArray(I512, ints,
+                            b * blockInts + Q4KRowGroups.QUANTS_Q5 / 4 + L * i + k0 / 2, Q4_K.PAIR_INTS, 0);
+                    int e = 256 * b + 64 * i;
+                    for (int h = 0; h < count; h++) {
+                        int k = k0 + h;
+                        float[] q = (h == 0 ? s : next).q;
+                        float lo = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * 2 * i + k);
+                        float hi = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.SCALES + L * (2 * i + 1) + k);
+                        // the row's two bytes (the low or high half of each int) to lane m: byte 2m in bits 0-7, byte
+                        // 2m + 1 in bits 16-23, so 16-bit lane j holds byte j; the same for its high-bit bytes
+                        IntVector u = v.lanewise(VectorOperators.LSHR, 16 * (k % 2));
+                        IntVector w = u.and(0xFF).or(u.and(0xFF00).lanewise(VectorOperators.LSHL, 8));
+                        IntVector c = bits.lanewise(VectorOperators.LSHR, 16 * (k % 2));
+                        ShortVector qh = c.and(0xFF).or(c.and(0xFF00).lanewise(VectorOperators.LSHL, 8))
+                                .reinterpretAsShorts();
+                        ShortVector low = w.and(0x000F000F).reinterpretAsShorts()
+                                .or(qh.lanewise(VectorOperators.LSHR, 2 * i).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                        ShortVector high = w.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts()
+                                .or(qh.lanewise(VectorOperators.LSHR, 2 * i + 1).and((short) 1)
+                                        .lanewise(VectorOperators.LSHL, 4));
+                        ((FloatVector) ((IntVector) low.convertShape(VectorOperators.S2I, I512, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(lo).intoArray(q, e);
+                        ((FloatVector) ((IntVector) low.convertShape(VectorOperators.S2I, I512, 1))
+                                .convert(VectorOperators.I2F, 0)).mul(lo).intoArray(q, e + 16);
+                        ((FloatVector) ((IntVector) high.convertShape(VectorOperators.S2I, I512, 0))
+                                .convert(VectorOperators.I2F, 0)).mul(hi).intoArray(q, e + 32);
+                        ((FloatVector) ((IntVector) high.convertShape(VectorOperators.S2I, I512, 1))
+                                .convert(VectorOperators.I2F, 0)).mul(hi).intoArray(q, e + 48);
+                    }
+                }
+            }
         }
 
         /**

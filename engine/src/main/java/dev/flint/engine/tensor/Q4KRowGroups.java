@@ -33,6 +33,15 @@ final class Q4KRowGroups {
     /** Bytes of one super-block of a group (38 cache lines for L = 16, so every block starts on one). */
     static final int BLOCK = QUANTS + 128 * L;
     private static final int SOURCE_BLOCK = 144;
+    /**
+     * Q5_K's layout: the same, with the 32 high-bit bytes of each row (bit s of byte l is the fifth bit of position l
+     * of sub-block s) in pairs before the nibbles ({@link #QH_Q5}: byte l of row k at
+     * {@code 4 L (l / 4) + 2 L ((l / 2) % 2) + 2 k + l % 2}, positions 4k..4k+3 together, as the kernel reads them).
+     */
+    static final int QH_Q5 = 24 * L;
+    static final int QUANTS_Q5 = QH_Q5 + 32 * L;
+    static final int BLOCK_Q5 = QUANTS_Q5 + 128 * L;
+    private static final int SOURCE_BLOCK_Q5 = 176;
     private static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle FLOATS = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -48,8 +57,26 @@ final class Q4KRowGroups {
         return RowGroups.rewrite(data, rows, superBlocks, SOURCE_BLOCK, BLOCK, Q4KRowGroups::writeBlock);
     }
 
+    /** {@link #interleave} for Q5_K ({@link #QH_Q5}). */
+    static MemorySegment interleaveQ5(MemorySegment data, int rows, int superBlocks) {
+        return RowGroups.rewrite(data, rows, superBlocks, SOURCE_BLOCK_Q5, BLOCK_Q5, (in, src, group, p, k) -> {
+            writeHead(in, src, group, p, k);
+            for (int l = 0; l < 32; l += 2) {
+                SHORTS.set(group, p + QH_Q5 + 4 * L * (l / 4) + 2 * L * (l / 2 % 2) + 2 * k,
+                        (short) SHORTS.get(in, src + 16 + l));
+            }
+            writeQuants(in, src + 48, group, p + QUANTS_Q5, k);
+        });
+    }
+
     /** Row k's super-block at {@code in[src ..]} into its group's block at {@code group[p ..]}. */
     private static void writeBlock(byte[] in, int src, byte[] group, int p, int k) {
+        writeHead(in, src, group, p, k);
+        writeQuants(in, src + 16, group, p + QUANTS, k);
+    }
+
+    /** d, dmin, the scales and the mins of row k's super-block. */
+    private static void writeHead(byte[] in, int src, byte[] group, int p, int k) {
         FLOATS.set(group, p + D + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src)));
         FLOATS.set(group, p + DMIN + 4 * k, Float.float16ToFloat((short) SHORTS.get(in, src + 2)));
         long lo = (long) LONGS.get(in, src + 4);
@@ -60,10 +87,14 @@ final class Q4KRowGroups {
             group[p + SCALES + L * s + k] = (byte) (scales >>> 8 * s);
             group[p + MINS + L * s + k] = (byte) (mins >>> 8 * s);
         }
+    }
+
+    /** Row k's 128 bytes of nibbles (from {@code in[src]}) to the quants at {@code group[q ..]}. */
+    private static void writeQuants(byte[] in, int src, byte[] group, int q, int k) {
         for (int i = 0; i < 4; i++) {
             for (int l = 0; l < 32; l += 2) {
-                SHORTS.set(group, p + QUANTS + 4 * L * (4 * (l / 4) + i) + 2 * L * (l / 2 % 2) + 2 * k,
-                        (short) SHORTS.get(in, src + 16 + 32 * i + l));
+                SHORTS.set(group, q + 4 * L * (4 * (l / 4) + i) + 2 * L * (l / 2 % 2) + 2 * k,
+                        (short) SHORTS.get(in, src + 32 * i + l));
             }
         }
     }

@@ -43,7 +43,7 @@ public abstract class WeightMatrix {
     /**
      * {@link #of(GgmlType, MemorySegment, int, int)}; with {@code products} false the matrix is only read row by row
      * ({@link #dequantizeRow}: the token embeddings of a model with its own output matrix), so the types that repack
-     * their rows for products at load (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K with 16-lane vectors) do not.
+     * their rows for products at load (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants with 16-lane vectors) do not.
      */
     public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols, boolean products) {
         return switch (type) {
@@ -54,7 +54,7 @@ public abstract class WeightMatrix {
             case Q4_0, Q4_1 -> new Q4Matrix(type, data, rows, cols, products);
             case Q5_0, Q5_1 -> new Q5Matrix(type, data, rows, cols, products);
             case Q4_K -> new KQuants.Q4_K(data, rows, cols, products);
-            case Q5_K -> new KQuants.Q5_K(data, rows, cols);
+            case Q5_K -> new KQuants.Q5_K(data, rows, cols, products);
             case Q6_K -> new KQuants.Q6_K(data, rows, cols, products);
             default -> throw new ModelLoadException("tensor type " + type + " is not supported; supported: "
                     + GgmlType.supportedNames());

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Which matrices get a repacked copy at load: the ones products are taken with, on machines with 16-lane vectors
- * (Q8_0, Q4_0, Q4_K and Q6_K here); token embeddings that a model only looks up (it has its own output matrix) keep just their
+ * (Q8_0, Q4_0 and the K-quants here); token embeddings that a model only looks up (it has its own output matrix) keep just their
  * mapped bytes. That the repacked models still give llama.cpp's logits is {@link ReferenceLogitsTest}'s part.
  */
 class RepackedWeightsTest {
@@ -34,26 +34,29 @@ class RepackedWeightsTest {
         }
     }
 
-    /** The Q4_K and Q6_K matrices of a K-quant file are repacked too (rows in whole groups of 16). */
-    @org.junit.jupiter.api.Test
-    void kQuantMatricesAreRepacked() throws Exception {
+    /** The K-quant matrices (Q4_K, Q5_K, Q6_K) of K-quant files are repacked too (rows in whole groups of 16). */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-qwen2-Q4_K_M.gguf", "tiny-qwen2-Q5_K_M.gguf"})
+    void kQuantMatricesAreRepacked(String name) throws Exception {
         boolean sixteenLanes = FloatVector.SPECIES_PREFERRED.length() == 16;
-        try (Model m = Model.load(Fixtures.model("tiny-qwen2-Q4_K_M.gguf"))) {
-            int q4k = 0;
+        GgmlType main = name.contains("Q4_K") ? GgmlType.Q4_K : GgmlType.Q5_K;
+        try (Model m = Model.load(Fixtures.model(name))) {
+            int mains = 0;
             int q6k = 0;
             for (LayerWeights l : m.weights().layers()) {
                 for (WeightMatrix w : new WeightMatrix[] {l.wq(), l.wk(), l.wv(), l.wo(), l.ffnGate(), l.ffnUp(),
                         l.ffnDown()}) {
-                    if (w.type() == GgmlType.Q4_K) {
-                        q4k++;
-                        assertEquals(sixteenLanes && w.rows() >= 16, w.repacked(), "Q4_K " + w.rows() + " x " + w.cols());
+                    if (w.type() == main) {
+                        mains++;
                     } else if (w.type() == GgmlType.Q6_K) {
                         q6k++;
-                        assertEquals(sixteenLanes && w.rows() >= 16, w.repacked(), "Q6_K " + w.rows() + " x " + w.cols());
+                    } else {
+                        continue;
                     }
+                    assertEquals(sixteenLanes && w.rows() >= 16, w.repacked(), w.type() + " " + w.rows() + " x " + w.cols());
                 }
             }
-            assertTrue(q4k > 0 && q6k > 0, "the fixture has Q4_K and Q6_K matrices");
+            assertTrue(mains > 0 && q6k > 0, "the fixture has " + main + " and Q6_K matrices");
         }
     }
 }
