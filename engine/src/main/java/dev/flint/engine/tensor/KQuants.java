@@ -926,6 +926,22 @@ final class KQuants {
                 mins[mo + k] = ms >>> 8 * k & 0xFF;
             }
         }
+
+        /**
+         * d, dmin and the mins of repacked super-block b (at p; {@link Q4KRowGroups}, the same places for Q4_K and
+         * Q5_K) for row k0 of its group into s and, when {@code next} is not null, row k0 + 1 into next.
+         */
+        final void packedHeads(long p, int b, int k0, Scaled s, Scaled next) {
+            for (int h = 0; h < (next == null ? 1 : 2); h++) {
+                Scaled t = h == 0 ? s : next;
+                int k = k0 + h;
+                t.d[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.D + 4 * k);
+                t.dmin[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.DMIN + 4 * k);
+                for (int sub = 0; sub < 8; sub++) {
+                    t.mins[8 * b + sub] = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.MINS + L * sub + k);
+                }
+            }
+        }
     }
 
     /** Q4_K: fp16 d, fp16 dmin, 12 bytes scales/mins, 128 bytes nibbles. */
@@ -1059,15 +1075,7 @@ final class KQuants {
             long base = (long) g * nb * Q4KRowGroups.BLOCK;
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * Q4KRowGroups.BLOCK;
-                for (int h = 0; h < count; h++) {
-                    Scaled t = h == 0 ? s : next;
-                    int k = k0 + h;
-                    t.d[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.D + 4 * k);
-                    t.dmin[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.DMIN + 4 * k);
-                    for (int sub = 0; sub < 8; sub++) {
-                        t.mins[8 * b + sub] = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.MINS + L * sub + k);
-                    }
-                }
+                packedHeads(p, b, k0, s, next);
                 for (int i = 0; i < 4; i++) {
                     IntVector v = IntVector.fromArray(I512, ints, b * blockInts + Q4KRowGroups.QUANTS / 4 + L * i + k0 / 2,
                             PAIR_INTS, 0);
@@ -1355,15 +1363,7 @@ final class KQuants {
             long base = (long) g * nb * Q4KRowGroups.BLOCK_Q5;
             for (int b = 0; b < nb; b++) {
                 long p = base + (long) b * Q4KRowGroups.BLOCK_Q5;
-                for (int h = 0; h < count; h++) {
-                    Scaled t = h == 0 ? s : next;
-                    int k = k0 + h;
-                    t.d[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.D + 4 * k);
-                    t.dmin[b] = packed.get(Kernels.FLOAT, p + Q4KRowGroups.DMIN + 4 * k);
-                    for (int sub = 0; sub < 8; sub++) {
-                        t.mins[8 * b + sub] = packed.get(ValueLayout.JAVA_BYTE, p + Q4KRowGroups.MINS + L * sub + k);
-                    }
-                }
+                packedHeads(p, b, k0, s, next);
                 IntVector bits = IntVector.fromArray(I512, ints, b * blockInts + Q4KRowGroups.QH_Q5 / 4 + k0 / 2,
                         QH_PAIR_INTS, 0);
                 for (int i = 0; i < 4; i++) {
