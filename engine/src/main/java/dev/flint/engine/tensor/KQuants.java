@@ -1053,7 +1053,7 @@ final class KQuants {
 
         static {
             for (int m = 0; m < L; m++) {
-                PAIR_INTS[m] = L * 4 * (m / 2) + L / 2 * (m % 2);
+                PAIR_INTS[m] = Q4KRowGroups.quant(0, 2 * m, 0) / 4;
             }
         }
 
@@ -1344,7 +1344,7 @@ final class KQuants {
 
         static {
             for (int m = 0; m < L; m++) {
-                QH_PAIR_INTS[m] = L * (m / 2) + L / 2 * (m % 2);
+                QH_PAIR_INTS[m] = Q4KRowGroups.highBits(2 * m, 0) / 4;
             }
         }
 

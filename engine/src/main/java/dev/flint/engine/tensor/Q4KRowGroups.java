@@ -49,6 +49,16 @@ final class Q4KRowGroups {
 
     private Q4KRowGroups() {}
 
+    /** Offset in a block's quants of byte l of the 32 that hold sub-blocks 2i and 2i + 1 of row k. */
+    static int quant(int i, int l, int k) {
+        return 4 * L * (4 * (l / 4) + i) + 2 * L * (l / 2 % 2) + 2 * k + l % 2;
+    }
+
+    /** Offset in a Q5_K block's high-bit bytes ({@link #QH_Q5}) of byte l of row k. */
+    static int highBits(int l, int k) {
+        return 4 * L * (l / 4) + 2 * L * (l / 2 % 2) + 2 * k + l % 2;
+    }
+
     /**
      * Rows [0, groups * L) of {@code data} in the layout above, in native memory freed with the matrix that holds it;
      * null when there is no whole group.
@@ -62,7 +72,7 @@ final class Q4KRowGroups {
         return RowGroups.rewrite(data, rows, superBlocks, SOURCE_BLOCK_Q5, BLOCK_Q5, (in, src, group, p, k) -> {
             writeHead(in, src, group, p, k);
             for (int l = 0; l < 32; l += 2) {
-                SHORTS.set(group, p + QH_Q5 + 4 * L * (l / 4) + 2 * L * (l / 2 % 2) + 2 * k,
+                SHORTS.set(group, p + QH_Q5 + highBits(l, k),
                         (short) SHORTS.get(in, src + 16 + l));
             }
             writeQuants(in, src + 48, group, p + QUANTS_Q5, k);
@@ -93,7 +103,7 @@ final class Q4KRowGroups {
     private static void writeQuants(byte[] in, int src, byte[] group, int q, int k) {
         for (int i = 0; i < 4; i++) {
             for (int l = 0; l < 32; l += 2) {
-                SHORTS.set(group, q + 4 * L * (4 * (l / 4) + i) + 2 * L * (l / 2 % 2) + 2 * k,
+                SHORTS.set(group, q + quant(i, l, k),
                         (short) SHORTS.get(in, src + 32 * i + l));
             }
         }
