@@ -65,6 +65,11 @@ public final class Activations {
     float[] laneSums;
     /** Q8_1 lanes only: llama.cpp's fp16 {@code s = d * sum(q)} of each block, laid out as {@link #laneSums}. */
     float[] laneMins;
+    /**
+     * The integers of {@link #lanes} two elements to an int, for kernels that multiply in 16-bit lanes: token j of
+     * group g's elements 2p and 2p + 1 at {@code lanePairs[(g * cols / 2 + p) * L + j]} (low and high half).
+     */
+    int[] lanePairs;
     private boolean hasLanes;
 
     /** Whether {@link #lanes} hold the current batch. */
@@ -282,6 +287,7 @@ public final class Activations {
             laneScales = new float[capGroups * lanesPer * blocks];
             laneSums = new float[capGroups * lanesPer * blocks];
             laneMins = format == ActivationFormat.Q8_1 ? new float[capGroups * lanesPer * blocks] : null;
+            lanePairs = new int[capGroups * lanesPer * cols / 2];
         }
         forEach(pool, groups, g -> transposeGroup(n, g, lanesPer, blocks));
     }
@@ -293,6 +299,10 @@ public final class Activations {
             boolean real = t < n;
             for (int i = 0; i < cols; i++) {
                 lanes[(g * cols + i) * lanesPer + j] = real ? f[t * cols + i] : 0f;
+            }
+            for (int p = 0; p < cols / 2; p++) {
+                lanePairs[(g * cols / 2 + p) * lanesPer + j] =
+                        real ? (int) f[t * cols + 2 * p] & 0xFFFF | (int) f[t * cols + 2 * p + 1] << 16 : 0;
             }
             for (int b = 0; b < blocks; b++) {
                 laneScales[(g * blocks + b) * lanesPer + j] = real ? d[t * blocks + b] : 0f;

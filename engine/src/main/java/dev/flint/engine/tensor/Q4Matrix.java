@@ -182,4 +182,24 @@ final class Q4Matrix extends RowGroupMatrix {
             }
         }
     }
+
+    @Override
+    void decodePairs(int g, int[] pairs, float[] d, float[] m) {
+        long base = (long) g * blocks * groupBlockBytes;
+        short off = (short) bias;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * groupBlockBytes;
+            RowGroups.scales(packed, p).intoArray(d, b * L);
+            if (hasMins) {
+                RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
+            }
+            for (int j = 0; j < 8; j++) {
+                // lanes 2k, 2k + 1: bytes 2j and 2j + 1 of row k, so elements 2j, 2j + 1 (low nibbles) and 2j + 16,
+                // 2j + 17 (high ones)
+                ShortVector w = pairBytes(p + quantsAt + (long) j * 2 * L);
+                w.and((short) 0xF).sub(off).reinterpretAsInts().intoArray(pairs, (16 * b + j) * L);
+                w.lanewise(VectorOperators.LSHR, 4).sub(off).reinterpretAsInts().intoArray(pairs, (16 * b + 8 + j) * L);
+            }
+        }
+    }
 }

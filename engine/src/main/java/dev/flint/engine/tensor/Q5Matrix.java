@@ -187,4 +187,27 @@ final class Q5Matrix extends RowGroupMatrix {
             }
         }
     }
+
+    @Override
+    void decodePairs(int g, int[] pairs, float[] d, float[] m) {
+        long base = (long) g * blocks * groupBlockBytes;
+        short off = (short) bias;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * groupBlockBytes;
+            RowGroups.scales(packed, p).intoArray(d, b * L);
+            if (hasMins) {
+                RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
+            }
+            ShortVector h = IntVector.fromMemorySegment(Kernels.I, packed, p + wordsAt, Kernels.LE).reinterpretAsShorts();
+            ShortVector h4 = h.lanewise(VectorOperators.LSHL, 4);
+            for (int j = 0; j < 8; j++) {
+                // as groupDot: elements 2j, 2j + 1 take bit j of their half, elements 2j + 16, 2j + 17 bit j + 8
+                ShortVector w = pairBytes(p + quantsAt + (long) j * 2 * L);
+                w.and((short) 0xF).or(h4.lanewise(VectorOperators.LSHR, j).and((short) 0x10)).sub(off)
+                        .reinterpretAsInts().intoArray(pairs, (16 * b + j) * L);
+                w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, j + 4).and((short) 0x10))
+                        .sub(off).reinterpretAsInts().intoArray(pairs, (16 * b + 8 + j) * L);
+            }
+        }
+    }
 }

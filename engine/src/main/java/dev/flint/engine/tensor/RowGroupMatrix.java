@@ -62,6 +62,13 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
      * the end: {@code acc + macc}.
      */
     final boolean hasMins;
+    /**
+     * Whether repacked groups run batches in 16-bit lanes ({@link #pairs4x3}): a lane adds 16 products of a value
+     * and an activation integer (|q_x| <= 127) per block, so the values must stay within 16 in magnitude: Q4_0 and
+     * Q5_0 centred (nibble - 8, q - 16), Q4_1 as they are (0..15). Q5_1's 0..31 would overflow and keep the float
+     * tiles.
+     */
+    private final boolean shortTiles;
     private final ActivationFormat activations;
     /** Rows [0, groups * L) repacked in groups of L rows ({@link RowGroups}), or null when not repacked. */
     final MemorySegment packed;
@@ -81,6 +88,7 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         this.quantsAt = (2L * halves + words) * L;
         this.bias = bias;
         this.hasMins = halves == 2;
+        this.shortTiles = type != GgmlType.Q5_1;
         this.activations = hasMins ? ActivationFormat.Q8_1 : ActivationFormat.Q8_0;
         // only with 16 lanes: with 8 (AVX2, simulated here with -XX:UseAVX=2) single-token Q4_0 generation measured
         // 22-25 tok/s repacked against 23-29 row by row
@@ -118,6 +126,12 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
      * {@code m[b * L + k]} its minimums (types with them).
      */
     abstract void decodeGroup(int g, float[] q, float[] d, float[] m);
+
+    /**
+     * Group g's integers minus the bias as 16-bit pairs, for the {@link #shortTiles}: {@code pairs[p * L + k]} holds
+     * row g * L + k's elements 2p (low half) and 2p + 1 (high half); scales and minimums as {@link #decodeGroup}.
+     */
+    abstract void decodePairs(int g, int[] pairs, float[] d, float[] m);
 
     /**
      * Row {@code row}'s integers plus 8 (minus the bias) as floats from the mapped bytes to q[qo], its block scales to
@@ -214,15 +228,143 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
      */
     private void tokensInLanes(Scratch s, int g, Activations x, float[] out, int outStride, int tgFrom, int tgTo,
             boolean last) {
-        decodeGroup(g, s.q, s.d, s.m);
-        Tile w = s.tile;
-        for (int k = 0; k < L; k += 4) {
-            w.set(s.q, s.d, k, 1, L, k, 1, L); // element-major: q[e * L + k], d[b * L + k]
-            rowsInTiles(s, w, x, out, outStride, g * L + k, tgFrom, tgTo);
+        if (shortTiles) {
+            decodePairs(g, s.pairs, s.d, s.m);
+            for (int k = 0; k < L; k += 4) {
+                int tg = tgFrom;
+                for (; tg + 3 <= tgTo; tg += 3) {
+                    pairs4x3(s, k, x, tg, out, outStride, g * L + k, x.tokens());
+                }
+                for (; tg < tgTo; tg++) {
+                    pairs4(s, k, x, tg, out, outStride, g * L + k, x.tokens());
+                }
+            }
+        } else {
+            decodeGroup(g, s.q, s.d, s.m);
+            Tile w = s.tile;
+            for (int k = 0; k < L; k += 4) {
+                w.set(s.q, s.d, k, 1, L, k, 1, L); // element-major: q[e * L + k], d[b * L + k]
+                rowsInTiles(s, w, x, out, outStride, g * L + k, tgFrom, tgTo);
+            }
         }
         if (hasMins && last) {
             for (int k = 0; k < L; k++) {
                 addMinChain(s, s.m, k, L, x, out, outStride, g * L + k, Math.min(x.tokens(), tgTo * L));
+            }
+        }
+    }
+
+    /**
+     * Rows r..r+3 (rows k..k+3 of the group in {@link Scratch#pairs}) times token groups tg, tg + 1 and tg + 2, in
+     * 16-bit lanes: per pair of elements, a vector of the L tokens' two activation integers ({@link
+     * Activations#lanePairs}) times a row's pair broadcast into every 32-bit lane, added up over the block's 16
+     * pairs (at most 16 * 16 * 127 in magnitude); {@link #addBlock} then takes each block's sums on. A 16-bit
+     * multiply gives twice the products of a float FMA and waits on no earlier result, so a tile needs fewer
+     * independent chains.
+     */
+    private void pairs4x3(Scratch s, int k, Activations x, int tg, float[] out, int outStride, int r, int n) {
+        int[] w = s.pairs;
+        int[] sums = s.sums;
+        int[] xp = x.lanePairs;
+        int half = cols / 2;
+        int xo = tg * half * L;
+        int xo2 = xo + half * L;
+        int xo3 = xo2 + half * L;
+        ShortVector zs = ShortVector.zero(S2);
+        java.util.Arrays.fill(s.acc, 0, 12 * L, 0f);
+        for (int b = 0; b < blocks; b++) {
+            ShortVector s0 = zs, s1 = zs, s2 = zs, s3 = zs, t0 = zs, t1 = zs, t2 = zs, t3 = zs, u0 = zs, u1 = zs,
+                    u2 = zs, u3 = zs;
+            for (int p = 16 * b; p < 16 * b + 16; p++) {
+                ShortVector xv = IntVector.fromArray(Kernels.I, xp, xo + p * L).reinterpretAsShorts();
+                ShortVector yv = IntVector.fromArray(Kernels.I, xp, xo2 + p * L).reinterpretAsShorts();
+                ShortVector zv = IntVector.fromArray(Kernels.I, xp, xo3 + p * L).reinterpretAsShorts();
+                int wo = p * L + k;
+                ShortVector v = broadcastPair(w[wo]);
+                s0 = s0.add(xv.mul(v));
+                t0 = t0.add(yv.mul(v));
+                u0 = u0.add(zv.mul(v));
+                v = broadcastPair(w[wo + 1]);
+                s1 = s1.add(xv.mul(v));
+                t1 = t1.add(yv.mul(v));
+                u1 = u1.add(zv.mul(v));
+                v = broadcastPair(w[wo + 2]);
+                s2 = s2.add(xv.mul(v));
+                t2 = t2.add(yv.mul(v));
+                u2 = u2.add(zv.mul(v));
+                v = broadcastPair(w[wo + 3]);
+                s3 = s3.add(xv.mul(v));
+                t3 = t3.add(yv.mul(v));
+                u3 = u3.add(zv.mul(v));
+            }
+            // through an array: the conversion and chain step written here made the method too large for C2 to
+            // inline the vector operations (NodeCountInliningCutoff), and every vector was boxed
+            s0.reinterpretAsInts().intoArray(sums, 0);
+            s1.reinterpretAsInts().intoArray(sums, L);
+            s2.reinterpretAsInts().intoArray(sums, 2 * L);
+            s3.reinterpretAsInts().intoArray(sums, 3 * L);
+            t0.reinterpretAsInts().intoArray(sums, 4 * L);
+            t1.reinterpretAsInts().intoArray(sums, 5 * L);
+            t2.reinterpretAsInts().intoArray(sums, 6 * L);
+            t3.reinterpretAsInts().intoArray(sums, 7 * L);
+            u0.reinterpretAsInts().intoArray(sums, 8 * L);
+            u1.reinterpretAsInts().intoArray(sums, 9 * L);
+            u2.reinterpretAsInts().intoArray(sums, 10 * L);
+            u3.reinterpretAsInts().intoArray(sums, 11 * L);
+            addBlock(s, x, tg, 3, k, b);
+        }
+        for (int i = 0; i < 3; i++) {
+            scatter(s.acc, 4 * L * i, tg + i, out, outStride, r, n);
+        }
+    }
+
+    /** {@link #pairs4x3} for one token group. */
+    private void pairs4(Scratch s, int k, Activations x, int tg, float[] out, int outStride, int r, int n) {
+        int[] w = s.pairs;
+        int[] sums = s.sums;
+        int[] xp = x.lanePairs;
+        int xo = tg * (cols / 2) * L;
+        ShortVector zs = ShortVector.zero(S2);
+        java.util.Arrays.fill(s.acc, 0, 4 * L, 0f);
+        for (int b = 0; b < blocks; b++) {
+            ShortVector s0 = zs, s1 = zs, s2 = zs, s3 = zs;
+            for (int p = 16 * b; p < 16 * b + 16; p++) {
+                ShortVector xv = IntVector.fromArray(Kernels.I, xp, xo + p * L).reinterpretAsShorts();
+                int wo = p * L + k;
+                s0 = s0.add(xv.mul(broadcastPair(w[wo])));
+                s1 = s1.add(xv.mul(broadcastPair(w[wo + 1])));
+                s2 = s2.add(xv.mul(broadcastPair(w[wo + 2])));
+                s3 = s3.add(xv.mul(broadcastPair(w[wo + 3])));
+            }
+            s0.reinterpretAsInts().intoArray(sums, 0);
+            s1.reinterpretAsInts().intoArray(sums, L);
+            s2.reinterpretAsInts().intoArray(sums, 2 * L);
+            s3.reinterpretAsInts().intoArray(sums, 3 * L);
+            addBlock(s, x, tg, 1, k, b);
+        }
+        scatter(s.acc, 0, tg, out, outStride, r, n);
+    }
+
+    /**
+     * Block b's 16-bit sums of rows k..k+3 (group-relative) and token groups tg.. tg + count - 1, at
+     * {@code sums[(i * 4 + row) * L]}: the two halves of each 32-bit lane sign-extended and added, which is the
+     * block's exact integer sum for that token, converted to float, then the chain step as in {@link #rows4}:
+     * {@code acc = fma(isum, d_x * d_w, acc)}.
+     */
+    private void addBlock(Scratch s, Activations x, int tg, int count, int k, int b) {
+        int[] sums = s.sums;
+        float[] acc = s.acc;
+        float[] d = s.d;
+        float[] dl = x.laneScales;
+        for (int i = 0; i < count; i++) {
+            FloatVector dx = FloatVector.fromArray(F, dl, ((tg + i) * blocks + b) * L);
+            for (int row = 0; row < 4; row++) {
+                int o = (4 * i + row) * L;
+                IntVector v = IntVector.fromArray(Kernels.I, sums, o);
+                IntVector isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16));
+                ((FloatVector) isum.convert(VectorOperators.I2F, 0))
+                        .fma(dx.mul(d[b * L + k + row]), FloatVector.fromArray(F, acc, o)).intoArray(acc, o);
             }
         }
     }
@@ -470,14 +612,19 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
 
     /** tmp[k * L + i] is row r + k's value for token tg * L + i: to the tokens' output rows. */
     private static void scatter(float[] tmp, int tg, float[] out, int outStride, int r, int n) {
+        scatter(tmp, 0, tg, out, outStride, r, n);
+    }
+
+    /** {@link #scatter(float[], int, float[], int, int, int)} from {@code tmp[from ..]}. */
+    private static void scatter(float[] tmp, int from, int tg, float[] out, int outStride, int r, int n) {
         int tokens = Math.min(L, n - tg * L);
         int t0 = tg * L;
         for (int i = 0; i < tokens; i++) {
             int o = (t0 + i) * outStride + r;
-            out[o] = tmp[i];
-            out[o + 1] = tmp[L + i];
-            out[o + 2] = tmp[2 * L + i];
-            out[o + 3] = tmp[3 * L + i];
+            out[o] = tmp[from + i];
+            out[o + 1] = tmp[from + L + i];
+            out[o + 2] = tmp[from + 2 * L + i];
+            out[o + 3] = tmp[from + 3 * L + i];
         }
     }
 
@@ -510,10 +657,16 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         float[] q = new float[0];
         float[] d = new float[0];
         float[] m = new float[0];
+        /** The decoded group as 16-bit pairs ({@link #decodePairs}). */
+        int[] pairs = new int[0];
+        /** A 16-bit tile's block sums and float chains: four rows by up to three token groups. */
+        final int[] sums = new int[12 * L];
+        final float[] acc = new float[12 * L];
 
         void ensure(int cols) {
             if (q.length < L * cols) {
                 q = new float[L * cols];
+                pairs = new int[L * cols / 2];
                 d = new float[L * cols / 32];
                 m = new float[L * cols / 32];
             }

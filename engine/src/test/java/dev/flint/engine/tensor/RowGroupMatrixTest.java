@@ -56,8 +56,9 @@ class RowGroupMatrixTest {
     }
 
     /**
-     * The single-token kernels add products of quants and activations in 16-bit lanes: the largest magnitudes (every
-     * quant at its largest or smallest value against activations quantized to +-127) must not wrap.
+     * The single-token kernels and the batch tiles of whole groups add products of quants and activations in 16-bit
+     * lanes: the largest magnitudes (every quant at its largest or smallest value against activations quantized to
+     * +-127; Q5_0's -16 reaches 16 * 16 * 127 = 32512 in a tile's lane) must not wrap.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1"})
