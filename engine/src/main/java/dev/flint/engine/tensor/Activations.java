@@ -287,7 +287,8 @@ public final class Activations {
             laneScales = new float[capGroups * lanesPer * blocks];
             laneSums = new float[capGroups * lanesPer * blocks];
             laneMins = format == ActivationFormat.Q8_1 ? new float[capGroups * lanesPer * blocks] : null;
-            lanePairs = new int[capGroups * lanesPer * cols / 2];
+            // the 16-bit tiles of RowGroupMatrix (Q8_0 and Q8_1 input); K-quants' Q8_K lanes do not read them
+            lanePairs = format == ActivationFormat.Q8_K ? null : new int[capGroups * lanesPer * cols / 2];
         }
         forEach(pool, groups, g -> transposeGroup(n, g, lanesPer, blocks));
     }
@@ -300,7 +301,7 @@ public final class Activations {
             for (int i = 0; i < cols; i++) {
                 lanes[(g * cols + i) * lanesPer + j] = real ? f[t * cols + i] : 0f;
             }
-            for (int p = 0; p < cols / 2; p++) {
+            for (int p = 0; lanePairs != null && p < cols / 2; p++) {
                 lanePairs[(g * cols / 2 + p) * lanesPer + j] =
                         real ? (int) f[t * cols + 2 * p] & 0xFFFF | (int) f[t * cols + 2 * p + 1] << 16 : 0;
             }

@@ -112,6 +112,17 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
     }
 
     /**
+     * Tokens left over from whole groups (n % L) that run as one more group with its lanes partly filled, rather than
+     * per token ({@link #groupDot}); more than L: never.
+     */
+    abstract int partialGroupFrom();
+
+    /** Whether batches of repacked groups run the 16-bit tiles ({@link #pairs4x3}). */
+    final boolean shortTiles() {
+        return shortTiles;
+    }
+
+    /**
      * Group g's L rows times token t into {@code out[o .. o + L)}, from the repacked bytes: the main chain only (the
      * minimum chain is added after it).
      */
@@ -155,10 +166,11 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         } else {
             rowByRow(x, out, outStride, rowFrom, Math.min(rowTo, g0 * L));
         }
-        // the repacked groups: whole groups of L tokens in the lanes, the other n % L tokens per token. Alternated in
-        // one process (0.5B-shaped Q4_0, two threads), per token against lanes partly empty: 4 tokens 98 against 29
-        // tok/s, 8 tokens 116 against 60, 12 tokens 124 against 88
-        int whole = lanes ? n / L : 0;
+        // the repacked groups: whole groups of L tokens in the lanes, the other n % L tokens per token, or in a group
+        // partly filled from partialGroupFrom() on. Alternated in one process (0.5B-shaped Q4_0, two threads), per
+        // token against float tiles partly filled: 4 tokens 98 against 29 tok/s, 8 tokens 116 against 60, 12 tokens
+        // 124 against 88
+        int whole = lanes ? (n / L + (n % L >= partialGroupFrom() ? 1 : 0)) : 0;
         if (whole > 0) {
             // token chunks whose activations stay in the L2 cache while every group of the range passes over them
             int chunk = Math.max(3, CHUNK_BYTES / (cols * L * Float.BYTES) / 3 * 3); // whole tiles of rows4x3
@@ -170,7 +182,7 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
             }
         }
         for (int g = g0; g < g1; g++) {
-            for (int t = whole * L; t < n; t++) { // the group stays in the cache from one token to the next
+            for (int t = Math.min(n, whole * L); t < n; t++) { // the group stays in the cache from one token to the next
                 groupDot(g, x, t, out, t * outStride + g * L);
                 if (hasMins) {
                     addGroupMinChain(g, x, t, out, t * outStride + g * L);

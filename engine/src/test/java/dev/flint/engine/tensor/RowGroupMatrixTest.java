@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Q4_0, Q4_1, Q5_0 and Q5_1 products are bit-identical to the float operations of llama.cpp's repacked Q4_0 kernels
  * (gemv and gemm of ggml-cpu-aarch64.cpp on x86): per row and token, {@code acc = fma((float) isum_b, d_w,b * d_x,b,
  * acc)} over the blocks in order, isum_b the block's exact integer dot product; types with a minimum add a second
- * chain {@code macc = fma(m_w,b, s_x,b, macc)} at the end. Every batch size (row by row, tokens in lanes one or two
- * groups at a time, a partly filled group) and row range (rows left over from groups of four) must give exactly that.
+ * chain {@code macc = fma(m_w,b, s_x,b, macc)} at the end. Every batch size (row by row, tokens in lanes one or
+ * three groups at a time, the tokens left over per token or as a partly filled group) and row range (rows left over
+ * from groups of four) must give exactly that.
  */
 class RowGroupMatrixTest {
     @ParameterizedTest
@@ -42,7 +43,7 @@ class RowGroupMatrixTest {
         int cols = 4096;
         byte[] bytes = RandomWeights.bytes(type, (long) rows * cols, 8);
         SplittableRandom r = new SplittableRandom(10);
-        assertEveryPathExact(type, bytes, rows, cols, (t, i) -> (float) r.nextGaussian(), new int[] {100, 120});
+        assertEveryPathExact(type, bytes, rows, cols, (t, i) -> (float) r.nextGaussian(), new int[] {100, 110, 120});
     }
 
     @ParameterizedTest
@@ -89,7 +90,7 @@ class RowGroupMatrixTest {
     }
 
     private static void assertEveryPathExact(GgmlType type, byte[] bytes, int rows, int cols, Input input) {
-        assertEveryPathExact(type, bytes, rows, cols, input, new int[] {1, 2, 3, 4, 7, 8, 9, 16, 17, 40});
+        assertEveryPathExact(type, bytes, rows, cols, input, new int[] {1, 2, 3, 4, 7, 8, 9, 13, 16, 17, 30, 40});
     }
 
     private static void assertEveryPathExact(GgmlType type, byte[] bytes, int rows, int cols, Input input, int[] batches) {
