@@ -61,8 +61,11 @@ final class KQuants {
      * lane for lane as llama.cpp's do, so the float result is the same bit for bit.
      */
     abstract static class KQuantMatrix extends QuantizedMatrix {
-        /** Rows decoded together for a batch (about 150 KB at 4864 columns: they stay in L2). */
-        private static final int TILE_ROWS = 8;
+        /**
+         * Rows decoded together for a batch (about 300 KB at 4864 columns, 570 KB at 8960: they stay in L2 while the
+         * tile's four-row quads take each span of activations in turn).
+         */
+        private static final int TILE_ROWS = 16;
         final int blockBytes;
         final int subBlocks;
         private final MinTerm minTerm;
@@ -357,19 +360,28 @@ final class KQuants {
                 }
                 if (ls != null) { // tokens in the lanes
                     int groups = (n + 15) / 16;
-                    int k = 0;
-                    for (; k + 4 <= rows; k += 4) {
-                        int tg = 0;
-                        // three groups per tile; two left over still take lanes4x3 (one repeated), which ran faster
-                        // than a two-group tile; one left over takes lanes4x1
-                        for (; tg + 1 < groups; tg += 3) {
-                            lanes4x3(tl, k, ls, x, tg, groups - 1, r0, out, outStride);
-                        }
-                        if (tg < groups) {
-                            lanes4x1(tl, k, ls, x, tg, r0, out, outStride);
+                    int quads = rows / 4 * 4;
+                    int tg = 0;
+                    // three groups per tile; two left over still take lanes4x3 (one repeated), which ran faster
+                    // than a two-group tile; one left over takes lanes4x1. Every four rows of the tile take the same
+                    // groups and SPAN super-blocks one after the other, so that those activations come from the
+                    // cache after the first
+                    int nb = cols / 256;
+                    for (; tg + 1 < groups; tg += 3) {
+                        for (int b0 = 0; b0 < nb; b0 += SPAN) {
+                            for (int k = 0; k < quads; k += 4) {
+                                lanes4x3(tl, k, ls, x, tg, groups - 1, r0, out, outStride, b0, Math.min(nb, b0 + SPAN));
+                            }
                         }
                     }
-                    for (; k < rows; k++) {
+                    if (tg < groups) {
+                        for (int b0 = 0; b0 < nb; b0 += SPAN) {
+                            for (int k = 0; k < quads; k += 4) {
+                                lanes4x1(tl, k, ls, x, tg, r0, out, outStride, b0, Math.min(nb, b0 + SPAN));
+                            }
+                        }
+                    }
+                    for (int k = quads; k < rows; k++) {
                         for (int t = 0; t < n; t++) {
                             out[t * outStride + r0 + k] = dotScaled(tl[k], x, t);
                         }
@@ -401,6 +413,14 @@ final class KQuants {
             }
         }
 
+        /** Floats of one four-row tile's lane chains: 8 lanes by 4 rows by 3 token groups of 16. */
+        private static final int QUAD_SUMS = 8 * 12 * 16;
+        /**
+         * Super-blocks per span: a batch's tiles run their token groups span by span, every four rows of the tile
+         * over the same span in turn, so that the span's activations (3 groups x 1024 columns: 192 KiB) are read from
+         * memory once per tile instead of once per four rows; wide rows (8960 columns) streamed 1.7 MB per four rows.
+         */
+        private static final int SPAN = 4;
         /** Batches from this size on take {@link #lanes4x3} (three groups of 16 tokens per tile). */
         static final int LANES_BATCH = 33;
         /**
@@ -415,7 +435,8 @@ final class KQuants {
         /** Per-thread buffers of {@link #lanes4x3}, shared by all K-quant matrices (sized for the widest). */
         private static final class LaneScratch {
             float[] products = new float[0];
-            final float[] sums = new float[8 * 12 * 16];
+            /** Per four rows of the tile, their lane chains ({@link #lanes4x3}), carried from one span to the next. */
+            final float[] sums = new float[TILE_ROWS / 4 * QUAD_SUMS];
             final float[] mins = new float[16];
 
             void ensure(int cols) {
@@ -435,7 +456,7 @@ final class KQuants {
          * C2 boxes vectors passed to helpers it does not inline.
          */
         private void lanes4x3(Scaled[] tl, int k0, LaneScratch s, Activations x, int tg, int lastGroup, int r0,
-                float[] out, int outStride) {
+                float[] out, int outStride, int from, int to) {
             float[] q0 = tl[k0].q, q1 = tl[k0 + 1].q, q2 = tl[k0 + 2].q, q3 = tl[k0 + 3].q;
             float[] dd = s.products;
             float[] xl = x.lanes;
@@ -445,7 +466,7 @@ final class KQuants {
             int g1 = Math.min(tg + 1, lastGroup), g2 = Math.min(tg + 2, lastGroup);
             int xo = tg * cols * 16, yo = g1 * cols * 16, zo = g2 * cols * 16;
             int xb = tg * blocks * 16, yb = g1 * blocks * 16, zb = g2 * blocks * 16;
-            for (int b = 0; b < nb; b++) {
+            for (int b = from; b < to; b++) {
                 FloatVector dx = FloatVector.fromArray(F512, dl, xb + 128 * b);
                 FloatVector dy = FloatVector.fromArray(F512, dl, yb + 128 * b);
                 FloatVector dz = FloatVector.fromArray(F512, dl, zb + 128 * b);
@@ -458,10 +479,26 @@ final class KQuants {
                 }
             }
             float[] sums = s.sums;
+            int so = k0 / 4 * QUAD_SUMS; // this quad's chains: zero before the first span, carried to the next
+            if (from == 0) {
+                java.util.Arrays.fill(sums, so, so + QUAD_SUMS, 0f);
+            }
             for (int lane = 0; lane < 8; lane++) {
                 FloatVector z = FloatVector.zero(F512);
-                FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
-                for (int b = 0; b < nb; b++) {
+                int lo = so + 192 * lane;
+                FloatVector a0 = FloatVector.fromArray(F512, sums, lo);
+                FloatVector b0 = FloatVector.fromArray(F512, sums, lo + 16);
+                FloatVector c0 = FloatVector.fromArray(F512, sums, lo + 32);
+                FloatVector a1 = FloatVector.fromArray(F512, sums, lo + 48);
+                FloatVector b1 = FloatVector.fromArray(F512, sums, lo + 64);
+                FloatVector c1 = FloatVector.fromArray(F512, sums, lo + 80);
+                FloatVector a2 = FloatVector.fromArray(F512, sums, lo + 96);
+                FloatVector b2 = FloatVector.fromArray(F512, sums, lo + 112);
+                FloatVector c2 = FloatVector.fromArray(F512, sums, lo + 128);
+                FloatVector a3 = FloatVector.fromArray(F512, sums, lo + 144);
+                FloatVector b3 = FloatVector.fromArray(F512, sums, lo + 160);
+                FloatVector c3 = FloatVector.fromArray(F512, sums, lo + 176);
+                for (int b = from; b < to; b++) {
                     FloatVector s0 = z, s1 = z, s2 = z, s3 = z, t0 = z, t1 = z, t2 = z, t3 = z, u0 = z, u1 = z, u2 = z,
                             u3 = z;
                     for (int sub = 0; sub < 8; sub++) {
@@ -502,19 +539,21 @@ final class KQuants {
                     b3 = t3.fma(FloatVector.fromArray(F512, dd, o + 160), b3);
                     c3 = u3.fma(FloatVector.fromArray(F512, dd, o + 176), c3);
                 }
-                int o = 192 * lane;
-                a0.intoArray(sums, o);
-                b0.intoArray(sums, o + 16);
-                c0.intoArray(sums, o + 32);
-                a1.intoArray(sums, o + 48);
-                b1.intoArray(sums, o + 64);
-                c1.intoArray(sums, o + 80);
-                a2.intoArray(sums, o + 96);
-                b2.intoArray(sums, o + 112);
-                c2.intoArray(sums, o + 128);
-                a3.intoArray(sums, o + 144);
-                b3.intoArray(sums, o + 160);
-                c3.intoArray(sums, o + 176);
+                a0.intoArray(sums, lo);
+                b0.intoArray(sums, lo + 16);
+                c0.intoArray(sums, lo + 32);
+                a1.intoArray(sums, lo + 48);
+                b1.intoArray(sums, lo + 64);
+                c1.intoArray(sums, lo + 80);
+                a2.intoArray(sums, lo + 96);
+                b2.intoArray(sums, lo + 112);
+                c2.intoArray(sums, lo + 128);
+                a3.intoArray(sums, lo + 144);
+                b3.intoArray(sums, lo + 160);
+                c3.intoArray(sums, lo + 176);
+            }
+            if (to < nb) {
+                return;
             }
             int n = x.tokens();
             float[] mins = s.mins;
@@ -523,7 +562,7 @@ final class KQuants {
                     int c = 48 * k + 16 * j;
                     laneMinTerms(tl[k0 + k], x, tg + j, mins);
                     for (int h = 0, t = (tg + j) * 16; h < 16 && t < n; h++, t++) {
-                        int i = c + h;
+                        int i = so + c + h;
                         // finish's hsum_float_8 (lane k of llama.cpp's eight at sums[192 k + i]), then the min term
                         float total = ((sums[i + 768] + sums[i]) + (sums[i + 1152] + sums[i + 384]))
                                 + ((sums[i + 960] + sums[i + 192]) + (sums[i + 1344] + sums[i + 576]));
@@ -539,7 +578,7 @@ final class KQuants {
          * past the last repeat it).
          */
         private void lanes4x1(Scaled[] tl, int k0, LaneScratch s, Activations x, int tg, int r0, float[] out,
-                int outStride) {
+                int outStride, int from, int to) {
             float[] q0 = tl[k0].q, q1 = tl[k0 + 1].q, q2 = tl[k0 + 2].q, q3 = tl[k0 + 3].q;
             float[] dd = s.products;
             float[] xl = x.lanes;
@@ -548,7 +587,7 @@ final class KQuants {
             int nb = cols / 256;
             int xo = tg * cols * 16;
             int xb = tg * blocks * 16;
-            for (int b = 0; b < nb; b++) {
+            for (int b = from; b < to; b++) {
                 FloatVector dx = FloatVector.fromArray(F512, dl, xb + 128 * b);
                 for (int k = 0; k < 4; k++) {
                     float w = tl[k0 + k].d[b];
@@ -556,10 +595,18 @@ final class KQuants {
                 }
             }
             float[] sums = s.sums;
+            int so = k0 / 4 * QUAD_SUMS; // as lanes4x3's
+            if (from == 0) {
+                java.util.Arrays.fill(sums, so, so + 512, 0f);
+            }
             for (int lane = 0; lane < 8; lane++) {
                 FloatVector z = FloatVector.zero(F512);
-                FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-                for (int b = 0; b < nb; b++) {
+                int lo = so + 64 * lane;
+                FloatVector a0 = FloatVector.fromArray(F512, sums, lo);
+                FloatVector a1 = FloatVector.fromArray(F512, sums, lo + 16);
+                FloatVector a2 = FloatVector.fromArray(F512, sums, lo + 32);
+                FloatVector a3 = FloatVector.fromArray(F512, sums, lo + 48);
+                for (int b = from; b < to; b++) {
                     FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
                     for (int sub = 0; sub < 8; sub++) {
                         int e0 = 256 * b + 32 * sub + 4 * lane;
@@ -581,11 +628,13 @@ final class KQuants {
                     a2 = s2.fma(FloatVector.fromArray(F512, dd, o + 32), a2);
                     a3 = s3.fma(FloatVector.fromArray(F512, dd, o + 48), a3);
                 }
-                int o = 64 * lane;
-                a0.intoArray(sums, o);
-                a1.intoArray(sums, o + 16);
-                a2.intoArray(sums, o + 32);
-                a3.intoArray(sums, o + 48);
+                a0.intoArray(sums, lo);
+                a1.intoArray(sums, lo + 16);
+                a2.intoArray(sums, lo + 32);
+                a3.intoArray(sums, lo + 48);
+            }
+            if (to < nb) {
+                return;
             }
             int n = x.tokens();
             float[] mins = s.mins;
@@ -594,7 +643,7 @@ final class KQuants {
             for (int k = 0; k < 4; k++) {
                 laneMinTerms(tl[k0 + k], x, tg, mins);
                 for (int h = 0, t = tg * 16; h < m; h++, t++) {
-                    int i = 16 * k + h;
+                    int i = so + 16 * k + h;
                     // finish's hsum_float_8 (lane k of llama.cpp's eight at sums[64 k + i]), then the min term
                     float total = ((sums[i + 256] + sums[i]) + (sums[i + 384] + sums[i + 128]))
                             + ((sums[i + 320] + sums[i + 64]) + (sums[i + 448] + sums[i + 192]));

@@ -87,11 +87,15 @@ class KernelConsistencyTest {
         assertLongBatchesEqualSingleTokens(type, 50, 768, new int[] {9, 11, 16, 20, 50, 80});
     }
 
-    /** Rows so wide that Q8_0's token chunks would hold too few groups: all groups in one chunk, same results. */
+    /**
+     * Rows so wide that Q8_0's token chunks would hold too few groups (all groups in one chunk) and that the K-quant
+     * tiles run their twelve super-blocks in three spans, carrying each row's lane chains from one to the next (two,
+     * three and four token groups): same results.
+     */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void longBatchesOfWideRowsEqualSingleTokensExactly(GgmlType type) {
-        assertLongBatchesEqualSingleTokens(type, 40, 3072, new int[] {40});
+        assertLongBatchesEqualSingleTokens(type, 40, 3072, new int[] {20, 40, 50});
     }
 
     private static void assertLongBatchesEqualSingleTokens(GgmlType type, int rows, int cols, int[] batches) {
