@@ -176,10 +176,7 @@ final class Q4Matrix extends RowGroupMatrix {
         int off = 8 - bias;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
-            RowGroups.scales(packed, p).intoArray(d, b * L);
-            if (hasMins) {
-                RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
-            }
+            blockScales(p, b, d, m);
             for (int j = 0; j < 8; j++) {
                 // lane k: byte 2j of row k in bits 0-7, byte 2j + 1 in bits 16-23
                 IntVector v = pairBytes(p + quantsAt + (long) j * 2 * L).reinterpretAsInts();
@@ -198,10 +195,7 @@ final class Q4Matrix extends RowGroupMatrix {
         short off = (short) bias;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
-            RowGroups.scales(packed, p).intoArray(d, b * L);
-            if (hasMins) {
-                RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
-            }
+            blockScales(p, b, d, m);
             for (int j = 0; j < 8; j++) {
                 // lanes 2k, 2k + 1: bytes 2j and 2j + 1 of row k, so elements 2j, 2j + 1 (low nibbles) and 2j + 16,
                 // 2j + 17 (high ones)

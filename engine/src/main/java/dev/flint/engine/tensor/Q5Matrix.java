@@ -173,10 +173,7 @@ final class Q5Matrix extends RowGroupMatrix {
         int off = 8 - bias;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
-            RowGroups.scales(packed, p).intoArray(d, b * L);
-            if (hasMins) {
-                RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
-            }
+            blockScales(p, b, d, m);
             IntVector hw = IntVector.fromMemorySegment(Kernels.I, packed, p + wordsAt, Kernels.LE);
             // written out without helpers: left out of line, they boxed every vector (JFR allocation samples)
             for (int j = 0; j < 8; j++) {
@@ -204,10 +201,7 @@ final class Q5Matrix extends RowGroupMatrix {
         short off = (short) bias;
         for (int b = 0; b < blocks; b++) {
             long p = base + b * groupBlockBytes;
-            RowGroups.scales(packed, p).intoArray(d, b * L);
-            if (hasMins) {
-                RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
-            }
+            blockScales(p, b, d, m);
             ShortVector h = IntVector.fromMemorySegment(Kernels.I, packed, p + wordsAt, Kernels.LE).reinterpretAsShorts();
             ShortVector h4 = h.lanewise(VectorOperators.LSHL, 4);
             for (int j = 0; j < 8; j++) {

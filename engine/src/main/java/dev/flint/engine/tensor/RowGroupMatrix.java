@@ -220,6 +220,14 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         FloatVector.fromArray(F, out, o).add(macc).intoArray(out, o);
     }
 
+    /** The L rows' scales of the repacked block at p to {@code d[b * L ..]}, their minimums (types with them) to m. */
+    final void blockScales(long p, int b, float[] d, float[] m) {
+        RowGroups.scales(packed, p).intoArray(d, b * L);
+        if (hasMins) {
+            RowGroups.scales(packed, p + minsAt).intoArray(m, b * L);
+        }
+    }
+
     /** 2L packed bytes (bytes j and j + 1 of L rows) zero-extended to 2L shorts. */
     final ShortVector pairBytes(long p) {
         return RowGroups.pairBytes(packed, p);
