@@ -10,11 +10,12 @@ import dev.flint.engine.parallel.WorkerPool;
  * <p>
  * C2 compiles what the profile saw: a branch never taken here becomes a trap that sends the method back to the
  * interpreter when a request first takes it. So each batch size reaches its own kernels, and the shapes vary the way
- * requests do: a prompt of 63 tokens (three whole groups of 16 for the repacked types' tiles of three token groups,
- * which take only whole groups and run the rest per token; for the other types the tokens-in-lanes products start at
- * 33, and the last group of 16 is partial, as almost every real prompt's is), seventeen tokens for the small-batch products (the planes of Q8_0
- * rows that are not repacked take 17-31; repacked Q8_0 runs one group of 16 in the lanes and the seventeenth per
- * token; smaller batches run the two-token batch's per-token loops, and an odd count leaves the last pair half
+ * requests do: a prompt of 63 tokens (three whole groups of 16 for the repacked types' tiles of three token groups;
+ * Q8_0 runs the 15 left over per token, Q4_0 and Q5_0 as a fourth group partly filled, their one-group tile; for the
+ * other types the tokens-in-lanes products start at 33, and the last group of 16 is partial, as almost every real
+ * prompt's is; K-quant rows of 1024 columns or more run several spans), seventeen tokens for the small-batch
+ * products (the planes of Q8_0 rows that are not repacked take 17-31; repacked Q8_0 runs one group of 16 in the
+ * lanes and the seventeenth per token; smaller batches run the two-token batch's per-token loops, and an odd count leaves the last pair half
  * empty), sixteen for Q8_0's one-group lanes (a whole group, the prompt's last being partial), and in
  * the last round decode steps and a batch further into the cache, so that attention's score buffers grow once more
  * after the first compile and its products run at lengths past one 64-float step. Without a small batch, the first
