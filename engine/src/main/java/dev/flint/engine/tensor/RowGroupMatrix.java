@@ -23,15 +23,17 @@ import static dev.flint.engine.tensor.Kernels.L;
  *
  * <p>A chain per row has nothing to spread over vector lanes within a row, so the lanes hold rows: whole groups of L
  * rows are repacked at load ({@link RowGroups}), and a single token runs each row's chain in its own lane
- * ({@link #groupDot}, per type). Batches decode a group to floats once and put each whole group of L tokens in the
- * lanes instead (shared here); the tokens left over run per token, which is faster than lanes partly empty. Rows
- * outside whole groups, and matrices not repacked (vectors of other
- * than 16 lanes, or scales that include infinities or NaNs, which the vector scale conversion does not handle), are
- * read from the mapped bytes: row by row for one to three tokens ({@link #rowDot}), in tiles of four decoded rows for
+ * ({@link #groupDot}, per type). Batches decode a group once and put each whole group of L tokens in the lanes
+ * instead (shared here): as 16-bit pairs multiplied in 16-bit lanes for Q4_0, Q4_1 and Q5_0 ({@link #pairs4x3}), as
+ * floats for Q5_1. The tokens left over run per token, or from {@link #partialGroupFrom} on as one more group partly
+ * filled, whichever measured faster. Rows outside whole groups, and matrices not repacked (vectors of other than 16
+ * lanes, or scales that include infinities or NaNs, which the vector scale conversion does not handle), are read
+ * from the mapped bytes: row by row for one to three tokens ({@link #rowDot}), in tiles of four decoded rows for
  * batches. Every path performs the same operations.
  *
- * <p>Batches work on values plus 8 ({@link #decodeGroup}, {@link #decodeForLanes}): the activations' lanes carry
- * {@code 8 * sum(q)} per block, which takes the 8 off again, exactly (all integers below 2^24).
+ * <p>The float tiles work on values plus 8 ({@link #decodeGroup}, {@link #decodeForLanes}): the activations' lanes
+ * carry {@code 8 * sum(q)} per block, which takes the 8 off again, exactly (all integers below 2^24). The 16-bit
+ * pairs hold the values minus the bias ({@link #decodePairs}).
  */
 abstract class RowGroupMatrix extends QuantizedMatrix {
     /**
