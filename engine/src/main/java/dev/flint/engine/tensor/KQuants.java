@@ -453,7 +453,9 @@ final class KQuants {
          * 32), the exact sum of the super-block's 32 products, then {@code acc_k = fma(sum, d_x * d_w, acc_k)} along
          * the super-blocks, and {@link #finish}. One lane k at a time keeps twelve sums and twelve accumulators in
          * registers; the twelve {@code d_x * d_w} of each super-block are computed once before. Written out in full:
-         * C2 boxes vectors passed to helpers it does not inline.
+         * C2 boxes vectors passed to helpers it does not inline. Runs super-blocks [from, to) (a span): the chains
+         * start from zero at the first span and are carried in {@code s.sums} (this quad's part) to the next; the
+         * last span finishes them.
          */
         private void lanes4x3(Scaled[] tl, int k0, LaneScratch s, Activations x, int tg, int lastGroup, int r0,
                 float[] out, int outStride, int from, int to) {
