@@ -175,7 +175,8 @@ abstract class RowGroupMatrix extends QuantizedMatrix {
         int whole = lanes ? (n / L + (n % L >= partialGroupFrom() ? 1 : 0)) : 0;
         if (whole > 0) {
             // token chunks whose activations stay in the L2 cache while every group of the range passes over them
-            int chunk = Math.max(3, CHUNK_BYTES / (cols * L * Float.BYTES) / 3 * 3); // whole tiles of rows4x3
+            // in whole tiles of three groups (rows4x3, pairs4x3)
+            int chunk = Math.max(3, CHUNK_BYTES / (cols * L * Float.BYTES) / 3 * 3);
             for (int c0 = 0; c0 < whole; c0 += chunk) {
                 int c1 = Math.min(whole, c0 + chunk);
                 for (int g = g0; g < g1; g++) {
